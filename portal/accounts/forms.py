@@ -1,0 +1,77 @@
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from portal.accounts.identifiers import parse_identifier
+
+IDENTIFIER_HELP = _("The mobile number (11 digits) or e-mail address you use for this service.")
+
+
+class RegistrationForm(forms.Form):
+    identifier = forms.CharField(
+        label=_("Mobile number or e-mail address"),
+        max_length=254,
+        help_text=IDENTIFIER_HELP,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}),
+    )
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 8 characters, not only digits, and not a common password."),
+    )
+    password2 = forms.CharField(
+        label=_("Password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    privacy = forms.BooleanField(
+        label=_("I have read how Linghuo uses my personal data"),
+        error_messages={"required": _("Confirm that you have read how your personal data is used.")},
+    )
+
+    def clean_identifier(self):
+        return parse_identifier(self.cleaned_data["identifier"])
+
+    def clean(self):
+        cleaned = super().clean()
+        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", _("The two passwords are not the same."))
+        elif password1:
+            identifier = cleaned.get("identifier")
+            try:
+                password_validation.validate_password(password1)
+            except ValidationError as error:
+                self.add_error("password1", error)
+            if identifier and identifier.value.split("@")[0] in password1:
+                self.add_error("password1", _("The password must not contain your mobile number or e-mail name."))
+        return cleaned
+
+
+class LoginForm(AuthenticationForm):
+    username = forms.CharField(
+        label=_("Mobile number or e-mail address"),
+        max_length=254,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username", "autocapitalize": "none"}),
+    )
+    error_messages = {
+        "invalid_login": _("The mobile number or e-mail address and the password do not match an account."),
+        "inactive": _("This account is closed. Contact the service desk."),
+    }
+
+
+class PasswordResetRequestForm(forms.Form):
+    identifier = forms.CharField(
+        label=_("Mobile number or e-mail address"),
+        max_length=254,
+        help_text=_("We send a link to reset your password to this address or number."),
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
+    )
+
+    def clean_identifier(self):
+        raw = self.cleaned_data["identifier"]
+        parse_identifier(raw)  # clear message for a malformed entry
+        return raw

@@ -1,0 +1,56 @@
+"""Login identifiers: a mainland mobile number or an e-mail address."""
+
+import re
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils.translation import gettext_lazy as _
+
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def normalise_mobile(raw: str) -> str:
+    digits = re.sub(r"[\s\-()]", "", raw)
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    elif digits.startswith("0086"):
+        digits = digits[4:]
+    return digits
+
+
+def validate_mobile(value: str) -> None:
+    if not MOBILE_RE.match(value):
+        raise ValidationError(
+            _("Enter an 11-digit mainland mobile number starting with 1, for example 13812345678."),
+            code="invalid_mobile",
+        )
+
+
+@dataclass(frozen=True)
+class Identifier:
+    kind: str  # "email" or "mobile"
+    value: str
+
+
+def parse_identifier(raw: str) -> Identifier:
+    """Turns what a person typed into a normalised e-mail or mobile number."""
+    text = (raw or "").strip()
+    if "@" in text:
+        value = text.lower()
+        try:
+            validate_email(value)
+        except ValidationError:
+            raise ValidationError(
+                _("Enter a valid e-mail address, for example name@example.com."), code="invalid_email"
+            ) from None
+        return Identifier("email", value)
+    value = normalise_mobile(text)
+    if not value:
+        raise ValidationError(_("Enter your mobile number or e-mail address."), code="required")
+    if not value.isdigit():
+        raise ValidationError(
+            _("Enter a mobile number (digits only) or an e-mail address (with @)."), code="invalid_identifier"
+        )
+    validate_mobile(value)
+    return Identifier("mobile", value)

@@ -1,0 +1,29 @@
+"""Settings for the test suite. DATABASE_URL and REDIS_URL still come from the
+environment, so CI runs the same tests on PostgreSQL and Redis."""
+
+from django.core.management.utils import get_random_secret_key
+
+from portal.settings.base import *  # noqa: F403
+from portal.settings.base import DATABASES
+
+SECRET_KEY = get_random_secret_key()
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+SMS_BACKEND = "portal.sms.RecordingBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Tests run tasks in-process unless a test starts a real worker (see
+# tests/conftest.py, fixture `celery_worker_process`).
+CELERY_TASK_ALWAYS_EAGER = True
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A file, not memory, so that a worker process can share the test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test.sqlite3")}
+LANGUAGE_COOKIE_SECURE = False
+# Per-process cache so that tests do not see each other's rate-limit counters.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "linghuo-test"}}
+
+# WhiteNoise looks for STATIC_ROOT at start-up; outside production nothing is collected there.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,55 @@
+from django.conf import settings
+from django.http import HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from portal.accounts.services import user_set_language
+from portal.health import health_report
+from portal.language import remember_language
+
+
+def home(request):
+    return render(request, "home.html")
+
+
+@require_POST
+def language_set(request):
+    """Switches the language and keeps the choice (cookie, and the account's preference)."""
+    language = request.POST.get("language", "")
+    target = request.POST.get("next") or request.headers.get("Referer") or "/"
+    safe = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    if not safe:
+        target = "/"
+    response = HttpResponseRedirect(target)
+    if language in dict(settings.LANGUAGES):
+        remember_language(response, language)
+        if request.user.is_authenticated:
+            user_set_language(user=request.user, language=language)
+    return response
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    report = health_report()
+    return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
+
+
+def page_not_found(request, exception):
+    return render(request, "errors/404.html", status=404)
+
+
+def server_error(request):
+    return render(request, "errors/500.html", status=500)
+
+
+def permission_denied(request, exception):
+    return render(request, "errors/403.html", status=403)
+
+
+def bad_request(request, exception):
+    return render(request, "errors/400.html", status=400)

@@ -1,0 +1,148 @@
+"""Shared fixtures.
+
+Tests that need PostgreSQL, Redis or a browser are marked; without the service
+they are skipped with a reason, except in CI (LINGHUO_REQUIRE_SERVICES=1),
+where such a skip is a failure.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from portal import sms
+
+REPO = Path(__file__).resolve().parent.parent
+REQUIRE_SERVICES = os.environ.get("LINGHUO_REQUIRE_SERVICES") == "1"
+
+
+def _skip_or_fail(reason: str) -> None:
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (LINGHUO_REQUIRE_SERVICES=1: this test must run here)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _service_marks(request):
+    if request.node.get_closest_marker("postgres") and not settings.DATABASES["default"]["ENGINE"].endswith(
+        "postgresql"
+    ):
+        _skip_or_fail("needs PostgreSQL: set DATABASE_URL=postgres://…")
+    if request.node.get_closest_marker("redis") and not settings.REDIS_URL:
+        _skip_or_fail("needs Redis: set REDIS_URL=redis://…")
+    if request.node.get_closest_marker("browser") and not shutil.which("chromium"):
+        _skip_or_fail("needs Debian's chromium (apt-get install chromium)")
+
+
+@pytest.fixture(autouse=True)
+def _clear_sms_outbox():
+    sms.outbox.clear()
+    yield
+    sms.outbox.clear()
+
+
+@pytest.fixture
+def sms_outbox():
+    return sms.outbox
+
+
+def _worker_environment() -> dict:
+    env = dict(os.environ)
+    env["DJANGO_SETTINGS_MODULE"] = "portal.settings.test"
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("postgresql"):
+        # The worker must read the test database that pytest-django created.
+        env["DATABASE_URL"] = (
+            f"postgres://{db['USER'] or ''}{':' + db['PASSWORD'] if db.get('PASSWORD') else ''}"
+            f"@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        )
+    else:
+        env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
+    return env
+
+
+@pytest.fixture
+def celery_worker_process(settings):
+    """A real Celery worker process consuming a queue of its own on real Redis.
+
+    Tasks sent during the test go to that queue (not run in-process), so the
+    test sees the full trip: broker, worker, result backend.
+    """
+    from portal.celery import app
+
+    if not settings.REDIS_URL:
+        _skip_or_fail("needs Redis: set REDIS_URL=redis://…")
+    queue = f"test-{uuid.uuid4().hex[:12]}"
+    hostname = f"{queue}@%h"
+    previous = {
+        "task_always_eager": app.conf.task_always_eager,
+        "task_default_queue": app.conf.task_default_queue,
+    }
+    app.conf.task_always_eager = False
+    app.conf.task_default_queue = queue
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    worker_env = _worker_environment()
+    worker_env["CELERY_TASK_DEFAULT_QUEUE"] = queue
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "portal",
+            "worker",
+            "--pool=solo",
+            "--concurrency=1",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-Q",
+            queue,
+            "-n",
+            hostname,
+            "--loglevel=WARNING",
+        ],
+        cwd=REPO,
+        env=worker_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        _wait_for_worker(app, hostname.replace("%h", os.uname().nodename), process)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        app.conf.task_always_eager = previous["task_always_eager"]
+        app.conf.task_default_queue = previous["task_default_queue"]
+
+
+def _wait_for_worker(app, hostname: str, process, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = process.stdout.read() if process.stdout else ""
+            raise RuntimeError(f"Celery worker exited with {process.returncode}:\n{output}")
+        replies = app.control.ping(destination=[hostname], timeout=0.5)
+        if replies:
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"Celery worker did not answer within {timeout} seconds")
+
+
+@pytest.fixture
+def english(client):
+    """The client has chosen English (as the language switch does)."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
