@@ -11,6 +11,10 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("language/", views.language_set, name="language_set"),
     path("accounts/", include("portal.accounts.urls")),
+    path("", include("eligibility.urls")),
+    path("", include("applications.urls")),
+    path("staff/", include("applications.staff.urls")),
+    path("supervision/", include("applications.supervision.urls")),
     path("admin/", admin.site.urls),
 ]
 

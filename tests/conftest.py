@@ -69,7 +69,7 @@ def _worker_environment() -> dict:
 
 
 @pytest.fixture
-def celery_worker_process(settings):
+def celery_worker_process(settings, transactional_db):
     """A real Celery worker process consuming a queue of its own on real Redis.
 
     Tasks sent during the test go to that queue (not run in-process), so the
@@ -146,3 +146,32 @@ def english(client):
     """The client has chosen English (as the language switch does)."""
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return client
+
+
+@pytest.fixture
+def broker_down(settings):
+    """The broker is unreachable: Celery is pointed at a port where nothing listens.
+
+    The application really tries to publish and really fails, as it would while
+    Redis is down; nothing is mocked.
+    """
+    from portal.celery import app
+
+    previous = (app.conf.broker_url, app.conf.task_always_eager)
+    repoint_broker(app, DEAD_BROKER_URL)
+    app.conf.task_always_eager = False
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    yield
+    repoint_broker(app, previous[0])
+    app.conf.task_always_eager = previous[1]
+
+
+DEAD_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+
+
+def repoint_broker(app, url: str) -> None:
+    """Points a live Celery app at another broker. Celery keeps a connection
+    pool and a producer pool bound to the old URL; both are dropped."""
+    app.close()
+    app.amqp._producer_pool = None
+    app.conf.broker_url = url

@@ -137,7 +137,7 @@ SMS_BACKEND = env_str("SMS_BACKEND", "portal.sms.LoggingBackend")
 # With REDIS_URL, Celery sends tasks to Redis and a worker runs them. Without
 # it (the demo on embedded defaults), tasks run in-process as they are sent.
 REDIS_URL = env_str("REDIS_URL")
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_TASK_ALWAYS_EAGER = REDIS_URL is None
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -157,7 +157,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # what must not be lost is written to the database first and resent by beat.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5, "max_retries": 1}
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Messages whose own task never ran (broker down when they were written).
+    "send-due-notifications": {"task": "applications.send_due_notifications", "schedule": 60.0},
+}
 
 CACHES = {
     "default": (
@@ -173,7 +176,11 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
+    # How many proxies stand before the portal: the rate limit counts the
+    # address they saw, and a client cannot escape it with X-Forwarded-For.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
 }
+LINGHUO_SCREENING_RATE = env_str("SCREENING_RATE_LIMIT", "300/min")  # per client address, e.g. "300/min"
 SPECTACULAR_SETTINGS = {
     "TITLE": "Linghuo screening API",
     "DESCRIPTION": "Anonymous eligibility screening for flexible-employment subsidies.",
@@ -183,6 +190,8 @@ SPECTACULAR_SETTINGS = {
 
 # --- The region this deployment serves ---------------------------------------------------------
 LINGHUO_REGION_CODE = env_str("LINGHUO_REGION_CODE", "330800")
+# The portal's address as people reach it, for links in e-mail and SMS.
+LINGHUO_PUBLIC_URL = env_str("LINGHUO_PUBLIC_URL", "http://127.0.0.1:8000")
 
 LOGGING = {
     "version": 1,
@@ -192,3 +201,18 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Uploaded documents ----------------------------------------------------------------------------
+LINGHUO_MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
+LINGHUO_MAX_IMAGE_PIXELS = env_int("MAX_IMAGE_PIXELS", 40_000_000)  # a 40-megapixel photo is the most we decode
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# S3-compatible storage for documents when AWS_STORAGE_BUCKET_NAME is set (django-storages).
+AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
+if AWS_STORAGE_BUCKET_NAME:
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage"}
+    AWS_S3_ENDPOINT_URL = env_str("AWS_S3_ENDPOINT_URL")
+    AWS_S3_REGION_NAME = env_str("AWS_S3_REGION_NAME")
+    AWS_DEFAULT_ACL = None
+    AWS_QUERYSTRING_AUTH = True
+    AWS_S3_FILE_OVERWRITE = False

@@ -1,6 +1,8 @@
 """Settings for the test suite. DATABASE_URL and REDIS_URL still come from the
 environment, so CI runs the same tests on PostgreSQL and Redis."""
 
+import os
+
 from django.core.management.utils import get_random_secret_key
 
 from portal.settings.base import *  # noqa: F403
@@ -18,12 +20,18 @@ STORAGES = {
 # Tests run tasks in-process unless a test starts a real worker (see
 # tests/conftest.py, fixture `celery_worker_process`).
 CELERY_TASK_ALWAYS_EAGER = True
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # One test database per run, so that runs side by side do not share one.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # A file, not memory, so that a worker process can share the test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test.sqlite3")}
+    # A file, not memory, so that a worker process can share the test database;
+    # one per run, so that runs side by side do not share one.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-{os.getpid()}.sqlite3")}
 LANGUAGE_COOKIE_SECURE = False
 # Per-process cache so that tests do not see each other's rate-limit counters.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "linghuo-test"}}
 
 # WhiteNoise looks for STATIC_ROOT at start-up; outside production nothing is collected there.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Uploaded files of the test run, apart from the demo's.
+MEDIA_ROOT = BASE_DIR / "var" / "test-media"

@@ -7,7 +7,7 @@ from portal.tasks import ping
 
 
 @pytest.mark.redis
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_task_makes_a_round_trip_through_redis_to_a_real_worker(celery_worker_process):
     token = uuid.uuid4().hex
     result = ping.delay(token)
@@ -24,7 +24,7 @@ def test_celery_configuration_is_safe_for_lost_workers():
     assert app.conf.worker_prefetch_multiplier == 1
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_tasks_are_sent_only_after_the_transaction_commits(monkeypatch):
     sent = []
     monkeypatch.setattr(ping, "apply_async", lambda *a, **kw: sent.append(a))

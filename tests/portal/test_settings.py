@@ -41,7 +41,7 @@ def test_embedded_defaults_are_sqlite_and_in_process_tasks():
     assert values["engine"] == "django.db.backends.sqlite3"
     assert values["name"].endswith("linghuo.sqlite3")
     assert values["eager"] is True
-    assert values["broker"] == "memory://"
+    assert values["broker"] == "memory://localhost/"
     assert values["cache"].endswith("LocMemCache")
     assert values["debug"] is False
     assert values["time_zone"] == "Asia/Shanghai"

@@ -4,39 +4,50 @@ import gettext
 from pathlib import Path
 
 import polib
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-PO = REPO / "locale/zh_Hans/LC_MESSAGES/django.po"
-MO = REPO / "locale/zh_Hans/LC_MESSAGES/django.mo"
+# The project catalogue and the eligibility app's own.
+CATALOGUES = sorted(
+    p.relative_to(REPO) for p in REPO.glob("**/locale/zh_Hans/LC_MESSAGES/django.po") if ".venv" not in p.parts
+)
 
 
-def entries():
-    return [e for e in polib.pofile(str(PO)) if not e.obsolete]
+def test_there_is_a_project_catalogue():
+    assert Path("locale/zh_Hans/LC_MESSAGES/django.po") in CATALOGUES
 
 
-def test_every_message_has_a_chinese_translation():
-    untranslated = [e.msgid for e in entries() if not e.translated()]
+def entries(po: Path):
+    return [e for e in polib.pofile(str(REPO / po)) if not e.obsolete]
+
+
+@pytest.mark.parametrize("po", CATALOGUES, ids=str)
+def test_every_message_has_a_chinese_translation(po):
+    untranslated = [e.msgid for e in entries(po) if not e.translated()]
     assert untranslated == []
 
 
-def test_no_translation_is_marked_fuzzy():
-    assert [e.msgid for e in entries() if "fuzzy" in e.flags] == []
+@pytest.mark.parametrize("po", CATALOGUES, ids=str)
+def test_no_translation_is_marked_fuzzy(po):
+    assert [e.msgid for e in entries(po) if "fuzzy" in e.flags] == []
 
 
 def placeholders(text: str) -> list[str]:
     return sorted(part.split(")")[0] for part in text.split("%(")[1:])
 
 
-def test_placeholders_are_kept_in_translations():
-    for entry in entries():
+@pytest.mark.parametrize("po", CATALOGUES, ids=str)
+def test_placeholders_are_kept_in_translations(po):
+    for entry in entries(po):
         if entry.msgstr:
             assert placeholders(entry.msgid) == placeholders(entry.msgstr), entry.msgid
 
 
-def test_compiled_catalogue_matches_the_source():
-    with MO.open("rb") as handle:
+@pytest.mark.parametrize("po", CATALOGUES, ids=str)
+def test_compiled_catalogue_matches_the_source(po):
+    with (REPO / po).with_suffix(".mo").open("rb") as handle:
         compiled = gettext.GNUTranslations(handle)
-    for entry in entries():
+    for entry in entries(po):
         if entry.msgid_plural:
             continue
         key = f"{entry.msgctxt}\x04{entry.msgid}" if entry.msgctxt else entry.msgid

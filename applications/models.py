@@ -1,0 +1,380 @@
+"""Applications, their events, documents and notifications.
+
+Rows change only through ``applications.services``: the state machine in
+``applications.services.transitions`` is the one way a status moves, and it
+records a ``CaseEvent`` for each move.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    IN_REVIEW = "in_review", _("In review")
+    INFO_REQUESTED = "info_requested", _("More information requested")
+    PENDING_APPROVAL = "pending_approval", _("Awaiting second approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+# A person has at most one application per programme in these states.
+OPEN_STATUSES = (
+    Status.DRAFT,
+    Status.SUBMITTED,
+    Status.IN_REVIEW,
+    Status.INFO_REQUESTED,
+    Status.PENDING_APPROVAL,
+)
+DECIDED_STATUSES = (Status.APPROVED, Status.REJECTED)
+FINAL_STATUSES = (Status.APPROVED, Status.REJECTED, Status.WITHDRAWN)
+
+
+class Application(models.Model):
+    """One person's application for one programme.
+
+    ``facts`` are the eligibility facts in their wire form (catalogue section 2);
+    at submission ``submitted_on`` becomes the application's ``as_of`` and
+    ``evaluation`` keeps what the engine answered then, with the parameter
+    values it used, so a later change of parameters never changes it.
+    """
+
+    reference = models.CharField(_("reference number"), max_length=20, unique=True, null=True, blank=True)
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications", verbose_name=_("applicant")
+    )
+    programme = models.ForeignKey(
+        "eligibility.Programme", on_delete=models.PROTECT, related_name="applications", verbose_name=_("programme")
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT)
+    region = models.CharField(_("region"), max_length=6, default="330800")
+    facts = models.JSONField(_("facts"), default=dict, blank=True)
+
+    full_name = models.CharField(_("full name"), max_length=100, blank=True)
+    id_number = models.CharField(_("resident identity number"), max_length=18, blank=True)
+    mobile = models.CharField(_("mobile number"), max_length=11, blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    bank_name = models.CharField(_("bank"), max_length=100, blank=True)
+    bank_account = models.CharField(_("bank account number"), max_length=32, blank=True)
+    declaration_accepted_at = models.DateTimeField(_("declaration accepted at"), null=True, blank=True)
+    completed_steps = models.JSONField(_("completed steps"), default=list, blank=True)
+
+    submitted_on = models.DateField(_("submitted on"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    evaluation = models.JSONField(_("evaluation at submission"), null=True, blank=True)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2, null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_applications",
+        verbose_name=_("caseworker"),
+    )
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    # Service level: the date a decision is due (review.sla_working_days working
+    # days after submission); the clock stops while the applicant is asked for
+    # more information and the due date moves on by the working days it stood.
+    sla_due_on = models.DateField(_("decision due"), null=True, blank=True)
+    sla_paused_on = models.DateField(_("clock stopped on"), null=True, blank=True)
+    overdue_flagged_at = models.DateTimeField(_("flagged overdue at"), null=True, blank=True)
+
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["applicant", "programme"],
+                condition=Q(status__in=[s.value for s in OPEN_STATUSES]),
+                name="application_one_open_per_programme",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "region", "submitted_at"])]
+
+    def __str__(self) -> str:
+        return self.reference or f"draft #{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def can_be_withdrawn(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class CaseEvent(models.Model):
+    """Something that happened to an application: a status change, a message, a note."""
+
+    class Kind(models.TextChoices):
+        TRANSITION = "transition", _("Status changed")
+        DOCUMENT = "document", _("Document uploaded")
+        INFO_RESPONSE = "info_response", _("Information sent")
+        NOTE = "note", _("Internal note")
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.TRANSITION)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    from_status = models.CharField(_("from"), max_length=20, choices=Status.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=20, choices=Status.choices, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    internal = models.BooleanField(_("staff only"), default=False)
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.kind} {self.from_status}→{self.to_status}"
+
+
+def document_upload_path(instance: "Document", filename: str) -> str:
+    # The stored name says nothing about the person or the original file name.
+    return f"documents/{instance.application_id}/{uuid.uuid4().hex}"
+
+
+class Document(models.Model):
+    """A file attached to an application, with the results of its automated check."""
+
+    class Kind(models.TextChoices):
+        IDENTITY_CARD = "identity_card", _("Resident identity card")
+        GRADUATION_CERTIFICATE = "graduation_certificate", _("Graduation certificate")
+        UNEMPLOYMENT_REGISTRATION = "unemployment_registration", _("Unemployment registration")
+        DIFFICULTY_CERTIFICATE = "difficulty_certificate", _("Certificate of employment difficulty")
+        BUSINESS_LICENCE = "business_licence", _("Business licence")
+        SOCIAL_INSURANCE_RECEIPTS = "social_insurance_receipts", _("Social insurance payment receipts")
+        TRAINING_CERTIFICATE = "training_certificate", _("Training certificate")
+        PUBLIC_SERVICE_CONTRACT = "public_service_contract", _("Public-service post contract")
+        OTHER = "other", _("Other document")
+
+    class CheckStatus(models.TextChoices):
+        PENDING = "pending", _("Being checked")
+        PASSED = "passed", _("Checked")
+        FLAGGED = "flagged", _("Needs a look")
+        FAILED = "failed", _("Could not be checked")
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(_("kind"), max_length=40, choices=Kind.choices)
+    file = models.FileField(_("file"), upload_to=document_upload_path, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    content_type = models.CharField(_("type"), max_length=50)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True, db_index=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    check_status = models.CharField(_("check"), max_length=10, choices=CheckStatus.choices, default=CheckStatus.PENDING)
+    check_results = models.JSONField(_("check results"), default=dict, blank=True)
+    page_count = models.PositiveIntegerField(_("pages"), null=True, blank=True)
+    checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
+    check_attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.original_name})"
+
+    @property
+    def problem_messages(self) -> list[str]:
+        """What the automated check found, in words for the person who uploaded it."""
+        from applications.documents import problem_message
+
+        return [problem_message(code) for code in self.check_results.get("problems", [])]
+
+
+class Notification(models.Model):
+    """A message to a person, kept before it is sent (the outbox).
+
+    The row is written in the same transaction as the change it reports; the
+    broker only carries the wake-up call, and beat resends what is still
+    pending, so a message is never lost when Redis is down. The inbox channel is
+    delivered by being stored.
+    """
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("E-mail")
+        SMS = "sms", _("SMS")
+        INBOX = "inbox", _("Inbox")
+
+    class Event(models.TextChoices):
+        SUBMITTED = "submitted", _("Application received")
+        INFO_REQUESTED = "info_requested", _("More information needed")
+        APPROVED = "approved", _("Application approved")
+        REJECTED = "rejected", _("Application rejected")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting to be sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Could not be sent")
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications")
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    event = models.CharField(_("event"), max_length=20, choices=Event.choices)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    language = models.CharField(_("language"), max_length=10)
+    address = models.CharField(_("sent to"), max_length=254, blank=True)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("message"))
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [models.Index(fields=["state", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.event} by {self.channel} to {self.recipient_id}"
+
+
+class ReasonCode(models.Model):
+    """A reason for refusing an application, set up by administrators in both
+    languages; its text is what the applicant reads."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    text_zh = models.TextField(_("text for the applicant (Chinese)"))
+    text_en = models.TextField(_("text for the applicant (English)"))
+    active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("rejection reason")
+        verbose_name_plural = _("rejection reasons")
+
+    def __str__(self) -> str:
+        return self.code
+
+    def text(self, language: str) -> str:
+        return self.text_zh if language.startswith("zh") else self.text_en
+
+
+class Approval(models.Model):
+    """One approval of an application. Above ``review.four_eyes_threshold`` a
+    second one, by a supervisor who did not give the first, is needed."""
+
+    class Stage(models.IntegerChoices):
+        FIRST = 1, _("first approval")
+        SECOND = 2, _("second approval")
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="approvals")
+    stage = models.PositiveSmallIntegerField(_("stage"), choices=Stage.choices)
+    approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2, null=True, blank=True)
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["application", "stage"]
+        verbose_name = _("approval")
+        verbose_name_plural = _("approvals")
+        constraints = [models.UniqueConstraint(fields=["application", "stage"], name="approval_one_per_stage")]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} stage {self.stage} by {self.approver_id}"
+
+
+class AuditQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AuditImmutable
+
+    def delete(self):
+        raise AuditImmutable
+
+
+class AuditImmutable(Exception):
+    """The audit trail is append-only."""
+
+
+class AuditEntry(models.Model):
+    """Append-only record of every decision, transition and view of personal data.
+
+    Rows are only ever inserted (``applications.services.audit.audit_record``);
+    the ORM refuses updates and deletes, and on PostgreSQL a trigger refuses
+    them too.
+    """
+
+    class Action(models.TextChoices):
+        TRANSITION = "transition", _("status changed")
+        DECISION = "decision", _("decision")
+        VIEW_PERSONAL_DATA = "view_personal_data", _("personal data revealed")
+        VIEW_DOCUMENT = "view_document", _("document opened")
+        VIEW_CASE = "view_case", _("case opened")
+        NOTE = "note", _("internal note")
+        PARAMETER = "parameter", _("parameter changed")
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    action = models.CharField(_("action"), max_length=30, choices=Action.choices)
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_entries"
+    )
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit trail")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_id} {self.action}"
+
+    def save(self, *args, **kwargs):
+        # Append-only: an existing row is never written again.
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise AuditImmutable
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditImmutable
+
+
+class Payment(models.Model):
+    """One payment of an approved cash subsidy: the schedule has one (once) or one per month."""
+
+    class State(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        EXPORTED = "exported", _("Sent to finance")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="payments")
+    sequence = models.PositiveSmallIntegerField(_("instalment"))
+    due_on = models.DateField(_("due on"), db_index=True)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.SCHEDULED)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["application", "sequence"]
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        constraints = [models.UniqueConstraint(fields=["application", "sequence"], name="payment_one_per_instalment")]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}#{self.sequence} {self.amount} on {self.due_on}"

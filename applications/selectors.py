@@ -1,0 +1,54 @@
+"""Reads for application pages; each returns what its page shows in a fixed number of queries."""
+
+from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+
+from applications.models import Application, CaseEvent, Document, Notification
+
+
+def applications_of(person) -> QuerySet[Application]:
+    return Application.objects.filter(applicant=person).select_related("programme").order_by("-updated_at")
+
+
+def draft_for_owner(person, pk: int) -> Application:
+    return get_object_or_404(
+        Application.objects.select_related("programme", "applicant").prefetch_related("documents"),
+        pk=pk,
+        applicant=person,
+    )
+
+
+def case_for_owner(person, reference: str) -> Application:
+    """A submitted application of ``person``; another person's answers 404, as if it did not exist."""
+    return get_object_or_404(
+        Application.objects.select_related("programme", "applicant").prefetch_related(
+            Prefetch("documents", queryset=Document.objects.order_by("uploaded_at")),
+            Prefetch("events", queryset=CaseEvent.objects.filter(internal=False).select_related("actor")),
+            Prefetch(
+                "notifications",
+                queryset=Notification.objects.filter(channel=Notification.Channel.INBOX),
+                to_attr="inbox_messages",
+            ),
+        ),
+        reference=reference,
+        applicant=person,
+    )
+
+
+def document_for_viewer(person, pk: int) -> Document:
+    """A document its owner may open; staff of the case's region may open it too."""
+    document = get_object_or_404(Document.objects.select_related("application"), pk=pk)
+    application = document.application
+    if application.applicant_id == person.pk:
+        return document
+    if (person.is_caseworker or person.is_supervisor) and person.region == application.region:
+        return document
+    from django.http import Http404
+
+    raise Http404
+
+
+def inbox_of(person) -> QuerySet[Notification]:
+    return Notification.objects.filter(recipient=person, channel=Notification.Channel.INBOX).select_related(
+        "application"
+    )

@@ -1,0 +1,243 @@
+"""A citizen's side of an application: draft, steps, submission, withdrawal, answers."""
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from applications.documents import required_documents
+from applications.models import OPEN_STATUSES, Application, CaseEvent, Status
+from applications.services.notifications import notify_applicant
+from applications.services.transitions import application_transition
+from eligibility.engine import evaluate
+from eligibility.facts import parse_facts
+from eligibility.models import Programme
+from eligibility.parameter_set import ParameterSet
+from eligibility.results import ProgrammeResult
+
+STEPS = ("personal", "situation", "payment", "documents")
+
+
+class ApplicationIncomplete(Exception):
+    """The application cannot be submitted yet; ``problems`` says what is missing, per step."""
+
+    def __init__(self, problems: dict[str, list[str]]):
+        self.problems = problems
+        super().__init__("; ".join(message for messages in problems.values() for message in messages))
+
+
+class AlreadyApplied(Exception):
+    """The person already has an open application for this programme."""
+
+    def __init__(self, application: Application):
+        self.application = application
+        super().__init__(str(application))
+
+
+def steps_for(application: Application) -> tuple[str, ...]:
+    """The form's steps; a programme that pays nothing asks no bank account."""
+    if application.programme.per == Programme.Per.NONE:
+        return tuple(step for step in STEPS if step != "payment")
+    return STEPS
+
+
+@transaction.atomic
+def application_start(*, applicant, programme: Programme, facts: dict | None = None) -> Application:
+    """Opens a draft, pre-filled with the facts of a screening; returns the open one if there is one.
+
+    Two clicks on "Apply" make one draft: the unique constraint on open
+    applications settles a race between them.
+    """
+    existing = Application.objects.filter(applicant=applicant, programme=programme, status__in=OPEN_STATUSES).first()
+    if existing is not None:
+        if existing.status != Status.DRAFT:
+            raise AlreadyApplied(existing)
+        return existing
+    clean_facts = dict(facts or {})
+    try:
+        with transaction.atomic():
+            application = Application.objects.create(
+                applicant=applicant,
+                programme=programme,
+                facts=clean_facts,
+                region=clean_facts.get("region") or _default_region(),
+                mobile=applicant.mobile or "",
+            )
+    except IntegrityError:
+        return Application.objects.get(applicant=applicant, programme=programme, status__in=OPEN_STATUSES)
+    CaseEvent.objects.create(application=application, actor=applicant, to_status=Status.DRAFT, note="")
+    return application
+
+
+def _default_region() -> str:
+    from django.conf import settings
+
+    return settings.LINGHUO_REGION_CODE
+
+
+def _ensure_draft(application: Application) -> None:
+    if application.status != Status.DRAFT:
+        raise ValidationError(_("This application has been sent and can no longer be changed."), code="not_draft")
+
+
+def _mark_done(application: Application, step: str) -> list[str]:
+    if step not in application.completed_steps:
+        application.completed_steps = [*application.completed_steps, step]
+    return ["completed_steps"]
+
+
+@transaction.atomic
+def application_save_personal(
+    *, application: Application, full_name: str, id_number: str, birth_date: date, mobile: str, address: str
+) -> Application:
+    _ensure_draft(application)
+    application.full_name = full_name
+    application.id_number = id_number
+    application.mobile = mobile
+    application.address = address
+    application.facts = {**application.facts, "birth_date": birth_date.isoformat()}
+    fields = ["full_name", "id_number", "mobile", "address", "facts", *_mark_done(application, "personal")]
+    application.save(update_fields=[*fields, "updated_at"])
+    return application
+
+
+@transaction.atomic
+def application_save_facts(*, application: Application, facts: dict) -> Application:
+    """Keeps the answers about the person's situation (wire form, checked by ``parse_facts``)."""
+    _ensure_draft(application)
+    merged = {key: value for key, value in {**application.facts, **facts}.items() if value is not None}
+    parse_facts(merged)  # raises FactsInvalid: the form shows it
+    application.facts = merged
+    if merged.get("region"):
+        application.region = merged["region"]
+    fields = ["facts", "region", *_mark_done(application, "situation")]
+    application.save(update_fields=[*fields, "updated_at"])
+    return application
+
+
+@transaction.atomic
+def application_save_payment(*, application: Application, bank_name: str, bank_account: str) -> Application:
+    _ensure_draft(application)
+    application.bank_name = bank_name
+    application.bank_account = bank_account
+    fields = ["bank_name", "bank_account", *_mark_done(application, "payment")]
+    application.save(update_fields=[*fields, "updated_at"])
+    return application
+
+
+@transaction.atomic
+def application_mark_documents_done(*, application: Application) -> Application:
+    _ensure_draft(application)
+    missing = missing_documents(application)
+    if missing:
+        raise ApplicationIncomplete({"documents": [_("Upload: %(kinds)s.") % {"kinds": ", ".join(missing)}]})
+    application.save(update_fields=[*_mark_done(application, "documents"), "updated_at"])
+    return application
+
+
+def missing_documents(application: Application) -> list[str]:
+    from applications.models import Document
+
+    have = set(application.documents.values_list("kind", flat=True))
+    return [
+        str(Document.Kind(kind).label)
+        for kind in required_documents(application.programme.slug, application.facts)
+        if kind not in have
+    ]
+
+
+def application_evaluate(*, application: Application, as_of: date) -> ProgrammeResult:
+    """The engine's answer for this application's programme, with the parameters in force on ``as_of``."""
+    facts = parse_facts(application.facts)
+    results = evaluate(facts, as_of, parameters=ParameterSet.in_force(as_of))
+    return next(result for result in results if result.programme_slug == application.programme.slug)
+
+
+def evaluation_snapshot(result: ProgrammeResult, as_of: date) -> dict:
+    """What is kept with a submitted application: status, amount, reasons in both languages, parameters used."""
+    return {
+        "as_of": as_of.isoformat(),
+        "status": str(result.status),
+        "amount": result.amount.to_dict() if result.amount else None,
+        "criteria": [
+            {
+                "id": c.id,
+                "passed": c.passed,
+                "explanation_zh": str(c.explanation_zh),
+                "explanation_en": str(c.explanation_en),
+                "source": c.source,
+            }
+            for c in result.criteria
+        ],
+        "missing_facts": list(result.missing_facts),
+        "parameters": {key: parameter.to_dict() for key, parameter in sorted(result.parameters_used.items())},
+    }
+
+
+def submission_problems(application: Application) -> dict[str, list[str]]:
+    problems: dict[str, list[str]] = {}
+    for step in steps_for(application):
+        if step not in application.completed_steps:
+            problems.setdefault(step, []).append(_("This section is not complete."))
+    missing = missing_documents(application)
+    if missing:
+        problems.setdefault("documents", []).append(_("Upload: %(kinds)s.") % {"kinds": ", ".join(missing)})
+    return problems
+
+
+@transaction.atomic
+def application_submit(*, application: Application, acting_user, declaration: bool) -> Application:
+    """Sends the application. Submitting twice (a double click, a replayed form) changes nothing more."""
+    locked = Application.objects.select_for_update().select_related("programme").get(pk=application.pk)
+    if locked.status != Status.DRAFT:
+        return locked  # already sent: the same application, the same reference
+    if locked.applicant_id != acting_user.pk:
+        raise ValidationError(_("Only the applicant can send this application."), code="not_owner")
+    problems = submission_problems(locked)
+    if not declaration:
+        problems.setdefault("declaration", []).append(_("Confirm that what you have told us is true and complete."))
+    if problems:
+        raise ApplicationIncomplete(problems)
+    today = timezone.localdate()
+    result = application_evaluate(application=locked, as_of=today)
+    now = timezone.now()
+    locked.submitted_on = today
+    locked.submitted_at = now
+    locked.declaration_accepted_at = now
+    locked.evaluation = evaluation_snapshot(result, today)
+    locked.amount = result.amount.value if result.amount else None
+    locked.reference = f"LH-{today.year}-{locked.pk:06d}"
+    application_transition(
+        application=locked,
+        to_status=Status.SUBMITTED,
+        actor=acting_user,
+        update_fields=("submitted_on", "submitted_at", "declaration_accepted_at", "evaluation", "amount", "reference"),
+    )
+    notify_applicant(application=locked, event="submitted")
+    return locked
+
+
+@transaction.atomic
+def application_withdraw(*, application: Application, acting_user, reason: str = "") -> Application:
+    if application.applicant_id != acting_user.pk:
+        raise ValidationError(_("Only the applicant can withdraw this application."), code="not_owner")
+    application_transition(application=application, to_status=Status.WITHDRAWN, actor=acting_user, note=reason)
+    return application
+
+
+@transaction.atomic
+def application_answer_info_request(*, application: Application, acting_user, comment: str) -> Application:
+    """The citizen's answer to a request for information: the case goes back to the queue."""
+    if application.applicant_id != acting_user.pk:
+        raise ValidationError(_("Only the applicant can answer this request."), code="not_owner")
+    locked = Application.objects.select_for_update().get(pk=application.pk)
+    if locked.status != Status.INFO_REQUESTED:
+        raise ValidationError(_("There is no open request for information on this application."), code="no_request")
+    CaseEvent.objects.create(
+        application=locked, kind=CaseEvent.Kind.INFO_RESPONSE, actor=acting_user, note=comment.strip()
+    )
+    application_transition(application=locked, to_status=Status.SUBMITTED, actor=acting_user)
+    application.status = locked.status
+    return locked

@@ -1,0 +1,146 @@
+"""Telling people what happened to their application: e-mail, SMS and the portal inbox.
+
+Messages are written to the outbox (``Notification``) in the transaction that
+makes the change. After commit a Celery task is woken to send them; if the
+broker is down then, nothing is lost: ``notifications_send_due`` (run by beat)
+sends what is still waiting.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from applications.models import Application, Notification
+from portal.sms import send_sms
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+# A message still waiting this long after it was written was not picked up by
+# its own task (broker down, worker lost): beat sends it.
+PICKUP_GRACE = timedelta(seconds=30)
+
+
+def _render(event: str, name: str, context: dict) -> str:
+    return render_to_string(f"notifications/{event}/{name}", context).strip()
+
+
+def notify_applicant(*, application: Application, event: str, extra: dict | None = None) -> list[Notification]:
+    """Writes the messages about ``event`` to the outbox and wakes the sender after commit."""
+    person = application.applicant
+    language = person.preferred_language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        context = {
+            "application": application,
+            "person": person,
+            "portal_url": settings.LINGHUO_PUBLIC_URL,
+            **(extra or {}),
+        }
+        subject = _render(event, "email_subject.txt", context)
+        body = _render(event, "email_body.txt", context)
+        sms = _render(event, "sms.txt", context)
+    common = {"recipient": person, "application": application, "event": event, "language": language}
+    now = timezone.now()
+    rows = [
+        Notification(
+            channel=Notification.Channel.INBOX,
+            subject=subject,
+            body=body,
+            state=Notification.State.SENT,
+            sent_at=now,
+            **common,
+        )
+    ]
+    if person.email:
+        rows.append(
+            Notification(channel=Notification.Channel.EMAIL, address=person.email, subject=subject, body=body, **common)
+        )
+    mobile = person.mobile or application.mobile
+    if mobile:
+        rows.append(Notification(channel=Notification.Channel.SMS, address=mobile, body=sms, **common))
+    created = Notification.objects.bulk_create(rows)
+    pending = [row.pk for row in created if row.state == Notification.State.PENDING]
+    if pending:
+        transaction.on_commit(lambda: _wake_sender(pending))
+    return created
+
+
+def _wake_sender(notification_ids: list[int]) -> None:
+    from applications.tasks import deliver_notification
+
+    for notification_id in notification_ids:
+        try:
+            deliver_notification.apply_async(
+                (notification_id,),
+                retry=True,
+                retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5},
+            )
+        except Exception:  # broker unreachable: the message waits in the outbox for beat
+            logger.warning("Broker unreachable; notification %s left in the outbox", notification_id, exc_info=True)
+
+
+def notification_deliver(*, notification_id: int) -> Notification | None:
+    """Sends one waiting message. A message already sent is not sent again."""
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(pk=notification_id, state=Notification.State.PENDING)
+            .first()
+        )
+        if notification is None:
+            return None
+        try:
+            _send(notification)
+        except Exception as exc:  # the gateway failed: count it and try later
+            notification.attempts += 1
+            notification.last_error = f"{type(exc).__name__}: {exc}"[:300]
+            if notification.attempts >= MAX_ATTEMPTS:
+                notification.state = Notification.State.FAILED
+                logger.error("Notification %s failed %s times; giving up", notification.pk, notification.attempts)
+            else:
+                notification.next_attempt_at = timezone.now() + timedelta(minutes=2**notification.attempts)
+            notification.save(update_fields=["attempts", "last_error", "state", "next_attempt_at"])
+            return notification
+        notification.state = Notification.State.SENT
+        notification.sent_at = timezone.now()
+        notification.attempts += 1
+        notification.last_error = ""
+        notification.save(update_fields=["state", "sent_at", "attempts", "last_error"])
+        return notification
+
+
+def _send(notification: Notification) -> None:
+    if notification.channel == Notification.Channel.EMAIL:
+        send_mail(notification.subject, notification.body, None, [notification.address])
+    elif notification.channel == Notification.Channel.SMS:
+        send_sms(to=notification.address, text=notification.body)
+
+
+def notifications_due(*, now=None, limit: int = 200) -> list[int]:
+    now = now or timezone.now()
+    waiting = Notification.objects.filter(state=Notification.State.PENDING)
+    due = waiting.filter(next_attempt_at__lte=now) | waiting.filter(
+        next_attempt_at__isnull=True, created_at__lte=now - PICKUP_GRACE
+    )
+    return list(due.order_by("created_at").values_list("pk", flat=True)[:limit])
+
+
+def notifications_send_due(*, now=None) -> int:
+    """Sends every message that is due; returns how many were sent."""
+    sent = 0
+    for notification_id in notifications_due(now=now):
+        result = notification_deliver(notification_id=notification_id)
+        if result is not None and result.state == Notification.State.SENT:
+            sent += 1
+    return sent
+
+
+def inbox_mark_read(*, person, notification_id: int) -> None:
+    Notification.objects.filter(
+        pk=notification_id, recipient=person, channel=Notification.Channel.INBOX, read_at__isnull=True
+    ).update(read_at=timezone.now())

@@ -1,0 +1,26 @@
+from django.urls import path, re_path
+
+from applications import views
+
+app_name = "applications"
+
+REFERENCE = r"(?P<reference>LH-\d{4}-\d{6,})"
+
+urlpatterns = [
+    path("applications/", views.application_list, name="list"),
+    path("applications/new/<slug:slug>/", views.application_new, name="new"),
+    path("applications/drafts/<int:pk>/check/", views.application_check, name="check"),
+    path(
+        "applications/drafts/<int:pk>/documents/<int:document_pk>/remove/",
+        views.document_remove,
+        name="document_remove",
+    ),
+    path("applications/drafts/<int:pk>/<slug:step>/", views.application_step, name="step"),
+    re_path(rf"^applications/{REFERENCE}/$", views.case_detail, name="case"),
+    re_path(rf"^applications/{REFERENCE}/sent/$", views.application_confirmation, name="confirmation"),
+    re_path(rf"^applications/{REFERENCE}/withdraw/$", views.case_withdraw, name="withdraw"),
+    re_path(rf"^applications/{REFERENCE}/documents/$", views.case_upload, name="upload"),
+    re_path(rf"^applications/{REFERENCE}/response/$", views.case_respond, name="respond"),
+    path("documents/<int:pk>/", views.document_file, name="document"),
+    path("inbox/", views.inbox, name="inbox"),
+]

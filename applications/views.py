@@ -1,0 +1,369 @@
+"""Citizen pages: start, the step-by-step form, check answers, submit, follow the case."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from applications import selectors
+from applications.documents import required_documents
+from applications.forms import (
+    DeclarationForm,
+    DocumentUploadForm,
+    InfoResponseForm,
+    PaymentForm,
+    PersonalForm,
+    WithdrawForm,
+)
+from applications.models import AuditEntry, Document, Status
+from applications.services import documents as document_services
+from applications.services import intake
+from applications.services.audit import audit_record
+from applications.services.notifications import inbox_mark_read
+from eligibility.models import Programme
+from eligibility.screener.storage import screening_answers
+
+
+def _screening_facts(request) -> dict:
+    """Answers the person gave in the anonymous screener, to pre-fill the form."""
+    return screening_answers(request)
+
+
+@login_required
+def application_list(request):
+    return render(request, "applications/list.html", {"applications": selectors.applications_of(request.user)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_new(request, slug: str):
+    programme = get_object_or_404(Programme, slug=slug)
+    if request.method == "POST":
+        try:
+            application = intake.application_start(
+                applicant=request.user, programme=programme, facts=_screening_facts(request)
+            )
+        except intake.AlreadyApplied as exc:
+            messages.info(request, _("You have already applied for this programme. Here is your application."))
+            return redirect("applications:case", reference=exc.application.reference)
+        return redirect("applications:step", pk=application.pk, step=intake.steps_for(application)[0])
+    return render(
+        request,
+        "applications/new.html",
+        {
+            "programme": programme,
+            "documents": [
+                Document.Kind(k).label for k in required_documents(programme.slug, _screening_facts(request))
+            ],
+        },
+    )
+
+
+def _step_context(application, step: str, form) -> dict:
+    steps = intake.steps_for(application)
+    index = steps.index(step)
+    return {
+        "application": application,
+        "programme": application.programme,
+        "form": form,
+        "step": step,
+        "steps": steps,
+        "step_number": index + 1,
+        "step_count": len(steps) + 1,  # and "check your answers"
+        "previous_step": steps[index - 1] if index else None,
+    }
+
+
+def _next_url(application, step: str) -> str:
+    steps = intake.steps_for(application)
+    index = steps.index(step)
+    if index + 1 < len(steps):
+        return reverse("applications:step", kwargs={"pk": application.pk, "step": steps[index + 1]})
+    return reverse("applications:check", kwargs={"pk": application.pk})
+
+
+def _after_save(request, application, step: str):
+    if "save_and_exit" in request.POST:
+        messages.success(request, _("Your answers are saved. You can come back to them from “My applications”."))
+        return redirect("applications:list")
+    if request.GET.get("return") == "check":
+        return redirect("applications:check", pk=application.pk)
+    return redirect(_next_url(application, step))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_step(request, pk: int, step: str):
+    application = selectors.draft_for_owner(request.user, pk)
+    if application.status != Status.DRAFT:
+        return redirect("applications:case", reference=application.reference)
+    if step not in intake.steps_for(application):
+        return redirect("applications:step", pk=pk, step=intake.steps_for(application)[0])
+    handler = STEP_HANDLERS[step]
+    return handler(request, application)
+
+
+def _personal_step(request, application):
+    initial = {
+        "full_name": application.full_name,
+        "id_number": application.id_number,
+        "birth_date": application.facts.get("birth_date"),
+        "mobile": application.mobile or request.user.mobile,
+        "address": application.address,
+    }
+    form = PersonalForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        intake.application_save_personal(application=application, **form.cleaned_data)
+        return _after_save(request, application, "personal")
+    return render(request, "applications/step_personal.html", _step_context(application, "personal", form))
+
+
+def _situation_step(request, application):
+    from applications.facts_form import SituationForm
+
+    form = SituationForm(request.POST or None, programme=application.programme, initial_facts=application.facts)
+    if request.method == "POST" and form.is_valid():
+        try:
+            intake.application_save_facts(application=application, facts=form.facts())
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return _after_save(request, application, "situation")
+    return render(request, "applications/step_situation.html", _step_context(application, "situation", form))
+
+
+def _payment_step(request, application):
+    initial = {"bank_name": application.bank_name, "bank_account": application.bank_account}
+    form = PaymentForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        intake.application_save_payment(application=application, **form.cleaned_data)
+        return _after_save(request, application, "payment")
+    return render(request, "applications/step_payment.html", _step_context(application, "payment", form))
+
+
+def _documents_step(request, application):
+    kinds = required_documents(application.programme.slug, application.facts)
+    form = DocumentUploadForm(kinds=[*kinds, Document.Kind.OTHER])
+    if request.method == "POST" and "upload" in request.POST:
+        form = DocumentUploadForm(request.POST, request.FILES, kinds=[*kinds, Document.Kind.OTHER])
+        if form.is_valid():
+            try:
+                document_services.document_attach(
+                    application=application,
+                    kind=form.cleaned_data["kind"],
+                    uploaded=form.cleaned_data["file"],
+                    acting_user=request.user,
+                )
+            except ValidationError as exc:
+                form.add_error("file", exc)
+            else:
+                messages.success(request, _("Uploaded. We are checking the file."))
+                return redirect("applications:step", pk=application.pk, step="documents")
+    elif request.method == "POST":
+        try:
+            intake.application_mark_documents_done(application=application)
+        except intake.ApplicationIncomplete as exc:
+            form.add_error(None, exc.problems["documents"])
+        else:
+            return _after_save(request, application, "documents")
+    context = _step_context(application, "documents", form)
+    have = {}
+    for document in application.documents.all():
+        have.setdefault(document.kind, []).append(document)
+    context["required"] = [(Document.Kind(k), have.get(k, [])) for k in kinds]
+    context["other_documents"] = have.get(Document.Kind.OTHER, [])
+    return render(request, "applications/step_documents.html", context)
+
+
+STEP_HANDLERS = {
+    "personal": _personal_step,
+    "situation": _situation_step,
+    "payment": _payment_step,
+    "documents": _documents_step,
+}
+
+
+@login_required
+@require_POST
+def document_remove(request, pk: int, document_pk: int):
+    application = selectors.draft_for_owner(request.user, pk)
+    document = get_object_or_404(Document, pk=document_pk, application=application)
+    try:
+        document_services.document_remove(document=document, acting_user=request.user)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    return redirect("applications:step", pk=pk, step="documents")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_check(request, pk: int):
+    application = selectors.draft_for_owner(request.user, pk)
+    if application.status != Status.DRAFT:
+        return redirect("applications:case", reference=application.reference)
+    form = DeclarationForm(request.POST or None)
+    problems = intake.submission_problems(application)
+    if request.method == "POST":
+        declared = form.is_valid()
+        try:
+            application = intake.application_submit(
+                application=application, acting_user=request.user, declaration=declared
+            )
+        except intake.ApplicationIncomplete as exc:
+            problems = exc.problems
+        else:
+            return redirect("applications:confirmation", reference=application.reference)
+    from django.utils import timezone
+
+    preview = intake.application_evaluate(application=application, as_of=timezone.localdate())
+    return render(
+        request,
+        "applications/check.html",
+        {
+            "application": application,
+            "programme": application.programme,
+            "form": form,
+            "problems": problems,
+            "steps": intake.steps_for(application),
+            "preview": preview,
+            "facts_display": _facts_display(application),
+        },
+    )
+
+
+def _facts_display(application) -> list[tuple[str, str]]:
+    from applications.facts_form import describe_facts
+
+    return describe_facts(application.facts)
+
+
+@login_required
+def application_confirmation(request, reference: str):
+    application = selectors.case_for_owner(request.user, reference)
+    return render(request, "applications/confirmation.html", {"application": application})
+
+
+@login_required
+def case_detail(request, reference: str):
+    application = selectors.case_for_owner(request.user, reference)
+    context = {
+        "application": application,
+        "withdraw_form": WithdrawForm(),
+        "response_form": InfoResponseForm(),
+        "upload_form": DocumentUploadForm(),
+        "open_request": _open_request(application),
+    }
+    return render(request, "applications/case.html", context)
+
+
+def _open_request(application):
+    if application.status != Status.INFO_REQUESTED:
+        return None
+    requests = [e for e in application.events.all() if e.to_status == Status.INFO_REQUESTED]
+    return requests[-1] if requests else None
+
+
+@login_required
+@require_POST
+def case_withdraw(request, reference: str):
+    application = selectors.case_for_owner(request.user, reference)
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest()
+    try:
+        intake.application_withdraw(
+            application=application, acting_user=request.user, reason=form.cleaned_data["reason"]
+        )
+    except Exception as exc:  # IllegalTransition: already decided
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Your application is withdrawn. Nothing more will happen with it."))
+    return redirect("applications:case", reference=reference)
+
+
+@login_required
+@require_POST
+def case_upload(request, reference: str):
+    application = selectors.case_for_owner(request.user, reference)
+    form = DocumentUploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            document_services.document_attach(
+                application=application,
+                kind=form.cleaned_data["kind"],
+                uploaded=form.cleaned_data["file"],
+                acting_user=request.user,
+            )
+        except ValidationError as exc:
+            form.add_error("file", exc)
+        else:
+            messages.success(request, _("Uploaded. We are checking the file."))
+            return redirect("applications:case", reference=reference)
+    context = {
+        "application": application,
+        "withdraw_form": WithdrawForm(),
+        "response_form": InfoResponseForm(),
+        "upload_form": form,
+        "open_request": _open_request(application),
+    }
+    return render(request, "applications/case.html", context, status=400)
+
+
+@login_required
+@require_POST
+def case_respond(request, reference: str):
+    application = selectors.case_for_owner(request.user, reference)
+    form = InfoResponseForm(request.POST)
+    if form.is_valid():
+        try:
+            intake.application_answer_info_request(
+                application=application, acting_user=request.user, comment=form.cleaned_data["comment"]
+            )
+        except ValidationError as exc:
+            messages.error(request, exc.messages[0])
+        else:
+            messages.success(request, _("Thank you. Your answer is sent and your application is back with us."))
+        return redirect("applications:case", reference=reference)
+    context = {
+        "application": application,
+        "withdraw_form": WithdrawForm(),
+        "response_form": form,
+        "upload_form": DocumentUploadForm(),
+        "open_request": _open_request(application),
+    }
+    return render(request, "applications/case.html", context, status=400)
+
+
+@login_required
+def document_file(request, pk: int):
+    document = selectors.document_for_viewer(request.user, pk)
+    if document.application.applicant_id != request.user.pk:
+        audit_record(
+            actor=request.user,
+            action=AuditEntry.Action.VIEW_DOCUMENT,
+            application=document.application,
+            details={"document": document.pk, "kind": document.kind},
+            request=request,
+        )
+    response = FileResponse(document.file.open("rb"), content_type=document.content_type)
+    response["Content-Disposition"] = (
+        f'inline; filename="document-{document.pk}.{document.file.name.rsplit(".", 1)[-1]}"'
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+    return response
+
+
+@login_required
+def inbox(request):
+    messages_list = list(selectors.inbox_of(request.user)[:100])
+    response = render(request, "applications/inbox.html", {"notifications": messages_list})
+    for notification in messages_list:
+        if notification.read_at is None:
+            inbox_mark_read(person=request.user, notification_id=notification.pk)
+    return response

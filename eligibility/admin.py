@@ -1,0 +1,272 @@
+"""The admin pages of policy administrators.
+
+Programmes and parameters are read here; a parameter changes only by adding a
+value from a date (through ``services.parameter_value_add``). Values in force
+are read-only and cannot be deleted; a value not yet in force can be deleted.
+The change log is read-only.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import JSONField, OuterRef, Subquery
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from eligibility import history, services
+from eligibility.models import Parameter, ParameterChange, ParameterValue, Programme
+from eligibility.parameter_types import ParameterType, display_value
+
+
+def _value_status(row: ParameterValue) -> str:
+    today = history.today()
+    if row.valid_from > today:
+        return _("takes effect on %(date)s") % {"date": row.valid_from.isoformat()}
+    superseded = ParameterValue.objects.filter(
+        parameter_id=row.parameter_id, valid_from__gt=row.valid_from, valid_from__lte=today
+    ).exists()
+    return _("superseded") if superseded else _("in force")
+
+
+@admin.register(Programme)
+class ProgrammeAdmin(admin.ModelAdmin):
+    list_display = ("position", "slug", "title", "kind", "per", "in_force_from")
+    list_display_links = ("slug",)
+    readonly_fields = ("slug", "position", "kind", "per", "in_force_from")
+    fields = (
+        "slug",
+        "position",
+        "kind",
+        "per",
+        "in_force_from",
+        "title_zh",
+        "title_en",
+        "summary_zh",
+        "summary_en",
+        "sources",
+    )
+
+    def has_add_permission(self, request):
+        return False  # a programme's rules are code; new programmes come with a release
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ParameterValueInline(admin.TabularInline):
+    model = ParameterValue
+    fields = ("valid_from", "shown_value", "status", "note", "created_by", "created_at")
+    readonly_fields = fields
+    ordering = ("-valid_from",)
+    extra = 0
+    can_delete = False
+    verbose_name_plural = _("history of values")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("created_by")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("value"))
+    def shown_value(self, row: ParameterValue) -> str:
+        return row.display
+
+    @admin.display(description=_("status"))
+    def status(self, row: ParameterValue) -> str:
+        return _value_status(row)
+
+
+class ValueAddForm(forms.Form):
+    valid_from = forms.DateField(
+        label=_("Valid from"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("The first day the value applies: after today, since values in force are never rewritten."),
+    )
+    value = forms.CharField(label=_("Value"), max_length=500)
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, parameter: Parameter, **kwargs):
+        super().__init__(*args, **kwargs)
+        hints = {
+            ParameterType.INT: _("A whole number, for example 24."),
+            ParameterType.MONEY: _("An amount in yuan with at most two decimal places, for example 1000.00."),
+            ParameterType.RATE: _("A number from 0 to 1, for example 0.50."),
+            ParameterType.DECIMAL: _("A number, for example 1.50."),
+            ParameterType.DATE: _("A date as YYYY-MM-DD."),
+            ParameterType.CODE_LIST: _("Codes separated by commas, for example part_time, platform."),
+        }
+        self.fields["value"].help_text = hints.get(parameter.type, "")
+
+
+@admin.register(Parameter)
+class ParameterAdmin(admin.ModelAdmin):
+    list_display = ("key", "description", "value_today", "local_default")
+    list_filter = ("type", "local_default")
+    search_fields = ("key", "description_zh", "description_en")
+    fields = (
+        "key",
+        "description_zh",
+        "description_en",
+        "type",
+        "unit",
+        "code_set",
+        "local_default",
+        "source",
+        "value_today",
+        "add_value_link",
+    )
+    readonly_fields = fields
+    inlines = [ParameterValueInline]
+
+    def get_queryset(self, request):
+        in_force = ParameterValue.objects.filter(parameter=OuterRef("pk"), valid_from__lte=history.today())
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                current_value=Subquery(in_force.order_by("-valid_from").values("value")[:1], output_field=JSONField())
+            )
+        )
+
+    def has_add_permission(self, request):
+        return False  # parameters come with the rules that read them (policy file)
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a parameter changes by adding a value from a date
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("value in force today"))
+    def value_today(self, parameter: Parameter) -> str:
+        value = getattr(parameter, "current_value", None)
+        return "—" if value is None else display_value(value)
+
+    @admin.display(description=_("change"))
+    def add_value_link(self, parameter: Parameter) -> str:
+        url = reverse("admin:eligibility_parameter_value_add", args=[parameter.pk])
+        return format_html('<a class="button" href="{}">{}</a>', url, _("Add a value from a date"))
+
+    def get_urls(self):
+        urls = [
+            path(
+                "<int:parameter_id>/values/add/",
+                self.admin_site.admin_view(self.value_add_view),
+                name="eligibility_parameter_value_add",
+            )
+        ]
+        return urls + super().get_urls()
+
+    def value_add_view(self, request, parameter_id: int):
+        parameter = get_object_or_404(Parameter, pk=parameter_id)
+        if not request.user.has_perm("eligibility.add_parametervalue"):
+            raise PermissionDenied
+        form = ValueAddForm(request.POST or None, parameter=parameter)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.parameter_value_add(
+                    parameter=parameter,
+                    valid_from=form.cleaned_data["valid_from"],
+                    value=form.cleaned_data["value"],
+                    acting_user=request.user,
+                    note=form.cleaned_data["note"],
+                )
+            except ValidationError as error:
+                for field, errors in getattr(error, "message_dict", {None: error.messages}).items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                self.message_user(
+                    request,
+                    _("%(key)s: the value %(value)s applies from %(date)s.")
+                    % {
+                        "key": parameter.key,
+                        "value": form.cleaned_data["value"],
+                        "date": form.cleaned_data["valid_from"].isoformat(),
+                    },
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse("admin:eligibility_parameter_change", args=[parameter.pk]))
+        values = parameter.values.select_related("created_by").order_by("-valid_from")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Add a value of %(key)s from a date") % {"key": parameter.key},
+            "parameter": parameter,
+            "form": form,
+            "history": [(row, _value_status(row)) for row in values],
+        }
+        return TemplateResponse(request, "admin/eligibility/parameter/add_value.html", context)
+
+
+@admin.register(ParameterValue)
+class ParameterValueAdmin(admin.ModelAdmin):
+    """Lists every value; deletes only those not yet in force, through the service."""
+
+    list_display = ("parameter", "valid_from", "display", "status", "created_by", "created_at")
+    list_filter = ("parameter",)
+    list_select_related = ("parameter", "created_by")
+    fields = ("parameter", "valid_from", "display", "status", "note", "created_by", "created_at")
+    readonly_fields = fields
+    actions = None  # no bulk deletion: each one is checked and logged by the service
+
+    @admin.display(description=_("value"))
+    def display(self, row: ParameterValue) -> str:
+        return row.display
+
+    @admin.display(description=_("status"))
+    def status(self, row: ParameterValue) -> str:
+        return _value_status(row)
+
+    def has_add_permission(self, request):
+        return False  # values are added from their parameter's page
+
+    def has_change_permission(self, request, obj=None):
+        return False  # to replace a future value, delete it and add another
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or not history.is_in_force(obj.valid_from))
+
+    def delete_model(self, request, obj):
+        services.parameter_value_delete(parameter_value=obj, acting_user=request.user)
+
+
+@admin.register(ParameterChange)
+class ParameterChangeAdmin(admin.ModelAdmin):
+    list_display = ("changed_at", "parameter", "action", "valid_from", "shown_value", "changed_by", "origin")
+    list_filter = ("action", "origin", "parameter")
+    list_select_related = ("parameter", "changed_by")
+    date_hierarchy = "changed_at"
+    readonly_fields = (
+        "changed_at",
+        "parameter",
+        "action",
+        "valid_from",
+        "value",
+        "previous_value",
+        "note",
+        "origin",
+        "changed_by",
+    )
+    fields = readonly_fields
+
+    @admin.display(description=_("value"))
+    def shown_value(self, change: ParameterChange) -> str:
+        return display_value(change.value)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

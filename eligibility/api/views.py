@@ -1,0 +1,149 @@
+"""The screening API: no login, no CSRF token, stores nothing (catalogue, section 5)."""
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiTypes, extend_schema
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from eligibility.api import serializers
+from eligibility.api.body import json_object_from
+from eligibility.api.catalogue import programme_catalogue
+from eligibility.api.errors import RequestInvalid, api_exception_handler, fact_errors
+from eligibility.api.throttling import ScreeningRateThrottle
+from eligibility.facts import FactsInvalid, parse_as_of, parse_facts
+from eligibility.results import results_to_dict
+from eligibility.services import screening_run
+
+ERRORS_DESCRIPTION = (
+    'Malformed input answers 400 with `{"errors": {"<key>": ["<message>"]}}`. Keys: `request` for '
+    "the request as a whole (content type other than application/json, body not JSON or not an object, "
+    "rate limit), `as_of`, `facts` when it is not an object, `facts.<name>` for one fact (unknown fact, "
+    "wrong type, impossible date, unknown group code), or the name of an unknown top-level field. "
+    "Messages are in the request's language. Above the rate limit per client address (setting "
+    "`LINGHUO_SCREENING_RATE`, default 300 a minute) the answer is 429 with a `Retry-After` header "
+    "and an error under `request`."
+)
+
+CATALOGUE_EXAMPLE = {
+    "as_of": "2024-03-01",
+    "facts": {
+        "birth_date": "1999-05-02",
+        "groups": ["college_graduate"],
+        "graduation_date": "2023-06-30",
+        "employed_since_graduation": False,
+        "employment_form": "part_time",
+        "pays_flexible_pension": True,
+    },
+}
+
+
+class JsonOnly(BaseContentNegotiation):
+    """Answers JSON whatever the Accept header says: an unusual header is not an error worth a 406."""
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class ScreeningApiView(APIView):
+    authentication_classes = []
+    permission_classes = []
+    parser_classes = [JSONParser]  # declared for the schema; bodies are read by json_object_from
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = JsonOnly
+    throttle_classes = [ScreeningRateThrottle]
+
+    def get_exception_handler(self):
+        return api_exception_handler
+
+
+class ScreeningsView(ScreeningApiView):
+    @extend_schema(
+        operation_id="screenings_create",
+        summary="Screen a person for every programme",
+        description=(
+            "`as_of` and every fact are optional; an absent or null fact is unknown. Answers one result per "
+            "programme, in catalogue order, including those not in force on `as_of`. Money is a string with two "
+            "decimals; `amount` is null for programmes without cash and for statuses other than `eligible`; "
+            "`max_periods` appears only with `per: month`. Explanations follow `Accept-Language` (`zh-hans` "
+            "by default, or `en`). Nothing is stored. " + ERRORS_DESCRIPTION
+        ),
+        request=serializers.ScreeningRequestSerializer,
+        responses={
+            200: serializers.ScreeningResponseSerializer,
+            400: serializers.ErrorsSerializer,
+            429: serializers.ErrorsSerializer,
+        },
+        parameters=[
+            OpenApiParameter(
+                "Accept-Language", OpenApiTypes.STR, OpenApiParameter.HEADER, enum=["zh-hans", "en"], required=False
+            )
+        ],
+        examples=[
+            OpenApiExample("Recent graduate working part-time", value=CATALOGUE_EXAMPLE, request_only=True),
+            OpenApiExample(
+                "Unknown group code",
+                value={"errors": {"facts.groups": ["Unknown group code: student."]}},
+                response_only=True,
+                status_codes=["400"],
+            ),
+        ],
+    )
+    def post(self, request):
+        data = json_object_from(request)
+        unknown = sorted(set(data) - {"as_of", "facts"})
+        errors: dict[str, list[str]] = {name: [_("Unknown field; send only as_of and facts.")] for name in unknown}
+        as_of = facts = None
+        try:
+            as_of = parse_as_of(data.get("as_of"))
+        except FactsInvalid as invalid:
+            errors.update(invalid.errors)
+        raw_facts = data.get("facts")
+        try:
+            facts = parse_facts({} if raw_facts is None else raw_facts)
+        except FactsInvalid as invalid:
+            errors.update(invalid.errors if not isinstance(raw_facts, dict) else fact_errors(invalid.errors))
+        if errors:
+            raise RequestInvalid(errors)
+        results = screening_run(facts=facts, as_of=as_of)
+        answer = results_to_dict(as_of, results, request.LANGUAGE_CODE)
+        answer["local_settings"] = local_settings_used(results)
+        return Response(answer)
+
+
+class ProgrammesView(ScreeningApiView):
+    @extend_schema(
+        operation_id="programs_list",
+        summary="Programmes and the parameter values in force on a date",
+        description=(
+            "Programmes in catalogue order with the keys of the parameters their rules read, and every "
+            "parameter with a value in force on `as_of` (today in Asia/Shanghai when absent): its value, the "
+            "date it is valid from, whether it is a local setting rather than national policy, and the "
+            "programmes that read it. " + ERRORS_DESCRIPTION
+        ),
+        parameters=[OpenApiParameter("as_of", OpenApiTypes.DATE, OpenApiParameter.QUERY, required=False)],
+        responses={
+            200: serializers.ProgrammesResponseSerializer,
+            400: serializers.ErrorsSerializer,
+            429: serializers.ErrorsSerializer,
+        },
+    )
+    def get(self, request):
+        try:
+            as_of = parse_as_of(request.query_params.get("as_of"))
+        except FactsInvalid as invalid:
+            raise RequestInvalid(invalid.errors) from None
+        return Response(programme_catalogue(as_of=as_of))
+
+
+def local_settings_used(results) -> list[str]:
+    """Keys of the parameters the results read whose value is a local setting
+    (catalogue, section 3: the API labels them)."""
+    return sorted(
+        {key for result in results for key, parameter in result.parameters_used.items() if parameter.local_default}
+    )

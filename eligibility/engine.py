@@ -1,0 +1,105 @@
+"""The eligibility engine: facts and a date in, one result per programme out.
+
+``evaluate`` screens one person; ``evaluate_many`` screens many on one date with
+the parameters loaded once. Results are in catalogue order, one per programme,
+including those not in force on the date (catalogue, sections 4 and 5).
+"""
+
+from collections.abc import Iterable
+from datetime import date
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from eligibility.facts import FACT_FIELDS, Facts
+from eligibility.parameter_set import ParameterInForce, ParameterNotInForce, ParameterSet, ProgrammeInfo
+from eligibility.results import Amount, CriterionResult, ProgrammeResult, Status, results_to_dict
+from eligibility.rules import PROGRAMMES
+from eligibility.rules.logic import Context
+from eligibility.wording import EN, ZH, Paragraph, Sentence, render_lazy
+
+__all__ = [
+    "Amount",
+    "CriterionResult",
+    "ParameterInForce",
+    "ParameterNotInForce",
+    "ParameterSet",
+    "ProgrammeInfo",
+    "ProgrammeResult",
+    "Status",
+    "evaluate",
+    "evaluate_many",
+    "results_to_dict",
+]
+
+
+def evaluate(facts: Facts, as_of: date, *, parameters: ParameterSet | None = None) -> list[ProgrammeResult]:
+    """Screens one person on ``as_of``.
+
+    ``parameters`` defaults to the values in force on ``as_of``; pass a set to
+    reuse it, or to see what other values would decide (a what-if preview).
+    """
+    if parameters is None:
+        parameters = ParameterSet.in_force(as_of)
+    context = Context(facts=facts, as_of=as_of, parameters=parameters, region_served=settings.LINGHUO_REGION_CODE)
+    return [_evaluate_programme(programme, context) for programme in parameters.programmes]
+
+
+def evaluate_many(list_of_facts: Iterable[Facts], as_of: date) -> list[list[ProgrammeResult]]:
+    """Screens many people on one date; parameters and programmes are loaded once (two queries)."""
+    parameters = ParameterSet.in_force(as_of)
+    return [evaluate(facts, as_of, parameters=parameters) for facts in list_of_facts]
+
+
+def _evaluate_programme(programme: ProgrammeInfo, context: Context) -> ProgrammeResult:
+    rules = PROGRAMMES.get(programme.slug)
+    if rules is None:
+        raise LookupError(f"The programme {programme.slug} has no rules in eligibility.rules.programmes.")
+    if context.as_of < programme.in_force_from:
+        return ProgrammeResult(
+            programme_slug=programme.slug,
+            status=Status.NOT_IN_FORCE,
+            amount=None,
+            criteria=[_not_in_force(programme, context.as_of)],
+            missing_facts=[],
+            programme=programme,
+        )
+    criteria = [criterion.evaluate(context) for criterion in rules.criteria]
+    missing: set[str] = set()
+    if any(criterion.passed is False for criterion in criteria):
+        status = Status.INELIGIBLE
+    elif any(criterion.passed is None for criterion in criteria):
+        status = Status.NEEDS_INFO
+        missing = {name for criterion in criteria for name in criterion.missing_facts}
+    else:
+        status = Status.ELIGIBLE
+    amount = rules.amount.compute(context) if status == Status.ELIGIBLE and rules.amount else None
+    return ProgrammeResult(
+        programme_slug=programme.slug,
+        status=status,
+        amount=amount,
+        criteria=criteria,
+        missing_facts=[name for name in FACT_FIELDS if name in missing],
+        parameters_used={key: context.parameter(key) for key in rules.parameter_keys()},
+        programme=programme,
+    )
+
+
+def _not_in_force(programme: ProgrammeInfo, as_of: date) -> CriterionResult:
+    explanation = Paragraph(
+        (
+            _("Not met."),
+            Sentence(
+                _("This programme is in force from %(start)s; on %(as_of)s it was not yet."),
+                start=programme.in_force_from,
+                as_of=as_of,
+            ),
+        )
+    )
+    return CriterionResult(
+        id="in-force",
+        passed=False,
+        explanation_zh=render_lazy(explanation, ZH),
+        explanation_en=render_lazy(explanation, EN),
+        source=programme.sources[0] if programme.sources else "",
+    )

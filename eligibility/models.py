@@ -1,0 +1,170 @@
+"""Programmes, their effective-dated parameters and the log of every change.
+
+Rows are written only by ``eligibility.services`` and ``eligibility.policy_file``:
+they check that history is never rewritten and record each change.
+"""
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from eligibility.parameter_types import CodeSet, ParameterType, ParameterUnit, display_value
+
+parameter_key_validator = RegexValidator(
+    r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$", _("A key looks like si.subsidy_rate: lower-case words joined by dots.")
+)
+
+
+def _in_language(zh: str, en: str) -> str:
+    return zh if (get_language() or "").lower().startswith("zh") else en
+
+
+class Programme(models.Model):
+    """A subsidy programme of the catalogue (section 4). Its rules are code in
+    ``eligibility.rules``; this row holds what an admin may read and what is
+    dated: the titles, the sources and the date it is in force from."""
+
+    class Kind(models.TextChoices):
+        MONTHLY_CASH = "monthly_cash", _("monthly cash subsidy")
+        ONE_OFF_CASH = "one_off_cash", _("one-off cash subsidy")
+        LOAN = "loan", _("loan")
+        SERVICE = "service", _("service, no cash")
+        REQUEST = "request", _("request, no cash")
+
+    class Per(models.TextChoices):
+        MONTH = "month", _("per month")
+        ONCE = "once", _("once")
+        LOAN = "loan", _("loan")
+        NONE = "none", _("no cash")
+
+    slug = models.SlugField(_("identifier"), max_length=64, unique=True)
+    position = models.PositiveSmallIntegerField(_("position in the catalogue"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    per = models.CharField(_("paid"), max_length=10, choices=Per.choices)
+    title_zh = models.CharField(_("title (Chinese)"), max_length=200)
+    title_en = models.CharField(_("title (English)"), max_length=200)
+    summary_zh = models.TextField(_("summary (Chinese)"), blank=True)
+    summary_en = models.TextField(_("summary (English)"), blank=True)
+    sources = models.JSONField(_("policy sources"), default=list, blank=True)
+    in_force_from = models.DateField(_("in force from"))
+
+    class Meta:
+        ordering = ["position", "slug"]
+        verbose_name = _("programme")
+        verbose_name_plural = _("programmes")
+
+    def __str__(self) -> str:
+        return f"{self.slug} — {self.title}"
+
+    @property
+    def title(self) -> str:
+        return _in_language(self.title_zh, self.title_en)
+
+    @property
+    def summary(self) -> str:
+        return _in_language(self.summary_zh, self.summary_en)
+
+
+class Parameter(models.Model):
+    """A number, date or list the rules read, with a history of values
+    (catalogue, section 3). ``local_default`` marks a value the portal ships
+    without a policy source; the UI and API label it as a local setting."""
+
+    key = models.CharField(_("key"), max_length=64, unique=True, validators=[parameter_key_validator])
+    type = models.CharField(_("type"), max_length=12, choices=ParameterType.choices)
+    unit = models.CharField(_("unit"), max_length=16, choices=ParameterUnit.choices, blank=True)
+    code_set = models.CharField(_("allowed codes"), max_length=20, choices=CodeSet.choices, blank=True)
+    description_zh = models.TextField(_("description (Chinese)"))
+    description_en = models.TextField(_("description (English)"))
+    local_default = models.BooleanField(
+        _("local setting"),
+        default=False,
+        help_text=_("The value has no national policy source; it is set locally."),
+    )
+    source = models.CharField(_("policy source"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = _("parameter")
+        verbose_name_plural = _("parameters")
+
+    def __str__(self) -> str:
+        return self.key
+
+    @property
+    def description(self) -> str:
+        return _in_language(self.description_zh, self.description_en)
+
+
+class ParameterValue(models.Model):
+    """The value of a parameter from ``valid_from`` on, until a later value takes over."""
+
+    parameter = models.ForeignKey(Parameter, on_delete=models.PROTECT, related_name="values")
+    valid_from = models.DateField(_("valid from"))
+    value = models.JSONField(_("value"))
+    note = models.TextField(_("note"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("added by"),
+    )
+    created_at = models.DateTimeField(_("added at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["parameter__key", "valid_from"]
+        verbose_name = _("parameter value")
+        verbose_name_plural = _("parameter values")
+        constraints = [
+            models.UniqueConstraint(fields=["parameter", "valid_from"], name="parameter_value_one_per_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.parameter_id and self.parameter.key} = {self.display} ({self.valid_from})"
+
+    @property
+    def display(self) -> str:
+        return display_value(self.value)
+
+
+class ParameterChange(models.Model):
+    """Append-only log of every change to parameter values: who, when, what."""
+
+    class Action(models.TextChoices):
+        ADDED = "added", _("value added")
+        CHANGED = "changed", _("future value changed")
+        DELETED = "deleted", _("future value deleted")
+
+    class Origin(models.TextChoices):
+        ADMIN = "admin", _("administration")
+        IMPORT = "import", _("policy file import")
+        CATALOGUE = "catalogue", _("shipped catalogue")
+
+    parameter = models.ForeignKey(Parameter, on_delete=models.PROTECT, related_name="changes")
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    valid_from = models.DateField(_("valid from"))
+    value = models.JSONField(_("value"))
+    previous_value = models.JSONField(_("previous value"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    origin = models.CharField(_("made through"), max_length=10, choices=Origin.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("changed by"),
+    )
+    changed_at = models.DateTimeField(_("changed at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        verbose_name = _("parameter change")
+        verbose_name_plural = _("parameter changes")
+
+    def __str__(self) -> str:
+        return f"{self.parameter_id and self.parameter.key}: {self.action} {self.valid_from}"

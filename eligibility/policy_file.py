@@ -1,0 +1,504 @@
+"""The policy as a file (catalogue, section 6): reading, checking, importing, exporting.
+
+Import rules, chosen so that importing never rewrites history:
+
+* The whole file is checked first; if any part is invalid, nothing changes.
+* A value that is new is added: any date for a parameter that has no value yet,
+  dates after today for one that has values.
+* A value already present for the same date with the same value is kept as it is.
+* A value present for a date that is in force (today or earlier) but with a
+  different value in the file is kept, with a warning: applications already
+  decided keep their amounts. A new value dated today or earlier for a parameter
+  that has values is not added, with a warning, for the same reason.
+* A value dated after today that differs is changed (it has not taken effect).
+* Values and programmes that the file does not mention are left alone.
+* A programme's kind, payment and in-force date cannot change (an error); its
+  titles, summaries and sources are updated.
+
+Exporting and importing the export changes nothing.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import yaml
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Prefetch
+from django.utils.translation import gettext as _
+
+from eligibility import history
+from eligibility.history import PolicyModels
+from eligibility.parameter_types import CodeSet, ParameterType, ParameterUnit, clean_value
+from eligibility.rules import PROGRAMMES
+
+SHIPPED_CATALOGUE = Path(__file__).resolve().parent / "policy" / "catalogue.yaml"
+FORMAT = 1
+LANGUAGES = ("zh-hans", "en")
+_KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+_PROGRAMME_KINDS = ("monthly_cash", "one_off_cash", "loan", "service", "request")
+_PROGRAMME_PER = ("month", "once", "loan", "none")
+
+
+class PolicyFileInvalid(Exception):
+    """The file cannot be imported; ``errors`` lists every problem, each with its place in the file."""
+
+    def __init__(self, errors: list[str]):
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+@dataclass
+class ProgrammeSpec:
+    slug: str
+    kind: str
+    per: str
+    in_force_from: date
+    title_zh: str
+    title_en: str
+    summary_zh: str
+    summary_en: str
+    sources: list[str]
+
+
+@dataclass
+class ParameterSpec:
+    key: str
+    # Metadata; None where the file leaves it out (allowed for a parameter that exists).
+    type: str | None
+    unit: str | None
+    code_set: str | None
+    local_default: bool | None
+    source: str | None
+    description_zh: str | None
+    description_en: str | None
+    values: list[tuple[date, object]]  # (valid from, canonical stored value)
+
+
+@dataclass
+class Policy:
+    programmes: list[ProgrammeSpec]
+    parameters: list[ParameterSpec]
+
+
+@dataclass
+class ImportReport:
+    programmes_created: list[str] = field(default_factory=list)
+    programmes_updated: list[str] = field(default_factory=list)
+    parameters_created: list[str] = field(default_factory=list)
+    parameters_updated: list[str] = field(default_factory=list)
+    values_added: list[str] = field(default_factory=list)
+    values_changed: list[str] = field(default_factory=list)
+    values_unchanged: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def changed_anything(self) -> bool:
+        return bool(
+            self.programmes_created
+            or self.programmes_updated
+            or self.parameters_created
+            or self.parameters_updated
+            or self.values_added
+            or self.values_changed
+        )
+
+
+# --- Reading and checking -------------------------------------------------------------------
+
+
+def read_policy(text: str) -> Policy:
+    """Parses and checks a policy file; raises ``PolicyFileInvalid`` with every problem found."""
+    try:
+        data = yaml.safe_load(text)
+    except (yaml.YAMLError, ValueError) as error:  # ValueError: an impossible date such as 2024-02-30
+        raise PolicyFileInvalid([_("The file is not valid YAML: %(error)s") % {"error": error}]) from None
+    errors: list[str] = []
+    if not isinstance(data, dict):
+        raise PolicyFileInvalid([_("The file must be a mapping with the sections programmes and parameters.")])
+    unknown = sorted(set(map(str, data)) - {"format", "programmes", "parameters"})
+    if unknown:
+        errors.append(_("Unknown sections: %(names)s.") % {"names": ", ".join(unknown)})
+    if data.get("format", FORMAT) != FORMAT:
+        errors.append(_("format: this portal reads format %(format)s.") % {"format": FORMAT})
+    programmes = _read_programmes(data.get("programmes") or [], errors)
+    parameters = _read_parameters(data.get("parameters") or {}, errors)
+    if errors:
+        raise PolicyFileInvalid(errors)
+    return Policy(programmes, parameters)
+
+
+def _date(value: object) -> date | None:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _texts(entry: dict, name: str, where: str, errors: list[str], *, required: bool) -> tuple[str, str] | None:
+    texts = entry.get(name)
+    if texts is None and not required:
+        return None
+    if not isinstance(texts, dict) or not all(isinstance(texts.get(lang), str) and texts[lang] for lang in LANGUAGES):
+        errors.append(_("%(where)s.%(name)s: give zh-hans and en texts.") % {"where": where, "name": name})
+        return None
+    return texts["zh-hans"], texts["en"]
+
+
+def _read_programmes(entries: object, errors: list[str]) -> list[ProgrammeSpec]:
+    if not isinstance(entries, list):
+        errors.append(_("programmes: must be a list."))
+        return []
+    specs, seen = [], set()
+    for index, entry in enumerate(entries):
+        where = f"programmes[{index}]"
+        if not isinstance(entry, dict):
+            errors.append(_("%(where)s: must be a mapping.") % {"where": where})
+            continue
+        slug = entry.get("id")
+        if slug not in PROGRAMMES:
+            errors.append(
+                _("%(where)s.id: %(id)s is not a programme with rules in this portal.") % {"where": where, "id": slug}
+            )
+            continue
+        where = f"programmes.{slug}"
+        if slug in seen:
+            errors.append(_("%(where)s: appears twice.") % {"where": where})
+        seen.add(slug)
+        before = len(errors)
+        if entry.get("kind") not in _PROGRAMME_KINDS:
+            errors.append(
+                _("%(where)s.kind: one of %(allowed)s.") % {"where": where, "allowed": ", ".join(_PROGRAMME_KINDS)}
+            )
+        if entry.get("per") != PROGRAMMES[slug].per:
+            errors.append(
+                _("%(where)s.per: the rules of this programme pay %(per)s.")
+                % {"where": where, "per": PROGRAMMES[slug].per}
+            )
+        in_force_from = _date(entry.get("in_force_from"))
+        if in_force_from is None:
+            errors.append(_("%(where)s.in_force_from: a date as YYYY-MM-DD.") % {"where": where})
+        title = _texts(entry, "title", where, errors, required=True)
+        summary = _texts(entry, "summary", where, errors, required=False) or ("", "")
+        sources = entry.get("sources", [])
+        if not isinstance(sources, list) or not all(isinstance(source, str) for source in sources):
+            errors.append(_("%(where)s.sources: a list of file names.") % {"where": where})
+        if len(errors) == before:
+            specs.append(
+                ProgrammeSpec(slug, entry["kind"], entry["per"], in_force_from, *title, *summary, list(sources))
+            )
+    return specs
+
+
+def _read_parameters(entries: object, errors: list[str]) -> list[ParameterSpec]:
+    if not isinstance(entries, dict):
+        errors.append(_("parameters: must be a mapping of keys to parameters."))
+        return []
+    specs = []
+    for key, entry in entries.items():
+        where = f"parameters.{key}"
+        if not isinstance(key, str) or not _KEY_PATTERN.fullmatch(key):
+            errors.append(_("%(where)s: a key looks like si.subsidy_rate.") % {"where": where})
+            continue
+        if not isinstance(entry, dict):
+            errors.append(_("%(where)s: must be a mapping.") % {"where": where})
+            continue
+        before = len(errors)
+        type_ = entry.get("type")
+        if type_ is not None and type_ not in ParameterType.values:
+            errors.append(
+                _("%(where)s.type: one of %(allowed)s.") % {"where": where, "allowed": ", ".join(ParameterType.values)}
+            )
+        unit = entry.get("unit")
+        if unit is not None and unit not in ParameterUnit.values:
+            errors.append(
+                _("%(where)s.unit: one of %(allowed)s.") % {"where": where, "allowed": ", ".join(ParameterUnit.values)}
+            )
+        code_set = entry.get("code_set")
+        if code_set is not None and code_set not in CodeSet.values:
+            errors.append(
+                _("%(where)s.code_set: one of %(allowed)s.") % {"where": where, "allowed": ", ".join(CodeSet.values)}
+            )
+        local_default = entry.get("local_default")
+        if local_default is not None and not isinstance(local_default, bool):
+            errors.append(_("%(where)s.local_default: true or false.") % {"where": where})
+        source = entry.get("source")
+        if source is not None and not isinstance(source, str):
+            errors.append(_("%(where)s.source: a text.") % {"where": where})
+        description = _texts(entry, "description", where, errors, required=False) or (None, None)
+        values = _read_values(entry.get("values"), type_, code_set or "", where, errors)
+        if len(errors) == before:
+            specs.append(ParameterSpec(key, type_, unit, code_set, local_default, source, *description, values))
+    return specs
+
+
+def _read_values(entries: object, type_: str | None, code_set: str, where: str, errors: list[str]) -> list:
+    if not isinstance(entries, list) or not entries:
+        errors.append(_("%(where)s.values: a list of {from: date, value: ...}.") % {"where": where})
+        return []
+    values, dates = [], set()
+    for index, entry in enumerate(entries):
+        place = f"{where}.values[{index}]"
+        valid_from = _date(entry.get("from")) if isinstance(entry, dict) else None
+        if valid_from is None or "value" not in entry:
+            errors.append(_("%(where)s: give from (a date as YYYY-MM-DD) and value.") % {"where": place})
+            continue
+        if valid_from in dates:
+            errors.append(_("%(where)s: a second value from %(date)s.") % {"where": place, "date": valid_from})
+            continue
+        dates.add(valid_from)
+        if type_ is None:  # checked against the type in the database, in plan_import
+            values.append((valid_from, entry["value"]))
+            continue
+        try:
+            values.append((valid_from, clean_value(type_, entry["value"], code_set=code_set)))
+        except ValidationError as error:
+            errors.append(f"{place}: {' '.join(error.messages)}")
+    return sorted(values, key=lambda value: value[0])
+
+
+# --- Importing ----------------------------------------------------------------------------------
+
+
+def import_policy(
+    policy: Policy,
+    *,
+    models: PolicyModels | None = None,
+    acting_user=None,
+    origin: str = "import",
+    dry_run: bool = False,
+) -> ImportReport:
+    """Brings the database in line with ``policy`` under the rules of this module's docstring.
+
+    Atomic: raises ``PolicyFileInvalid`` and changes nothing when the file
+    contradicts the database (a type or a programme's in-force date differs).
+    With ``dry_run``, reports what would change and changes nothing.
+    """
+    models = models or PolicyModels.current()
+    with transaction.atomic():
+        report = _apply(policy, models, acting_user, origin)
+        if dry_run:
+            transaction.set_rollback(True)
+    return report
+
+
+def _apply(policy: Policy, models: PolicyModels, acting_user, origin: str) -> ImportReport:
+    report, errors = ImportReport(), []
+    existing_programmes = {row.slug: row for row in models.programme.objects.all()}
+    next_position = max((row.position for row in existing_programmes.values()), default=0) + 1
+    for spec in policy.programmes:
+        row = existing_programmes.get(spec.slug)
+        if row is None:
+            models.programme.objects.create(
+                slug=spec.slug,
+                position=next_position,
+                kind=spec.kind,
+                per=spec.per,
+                in_force_from=spec.in_force_from,
+                title_zh=spec.title_zh,
+                title_en=spec.title_en,
+                summary_zh=spec.summary_zh,
+                summary_en=spec.summary_en,
+                sources=spec.sources,
+            )
+            next_position += 1
+            report.programmes_created.append(spec.slug)
+            continue
+        for name in ("kind", "per", "in_force_from"):
+            if getattr(row, name) != getattr(spec, name):
+                errors.append(
+                    _("programmes.%(id)s.%(name)s: is %(current)s and cannot change.")
+                    % {"id": spec.slug, "name": name, "current": getattr(row, name)}
+                )
+        texts = ("title_zh", "title_en", "summary_zh", "summary_en", "sources")
+        changed = [name for name in texts if getattr(row, name) != getattr(spec, name)]
+        if changed:
+            for name in changed:
+                setattr(row, name, getattr(spec, name))
+            row.save(update_fields=changed)
+            report.programmes_updated.append(spec.slug)
+
+    today = history.today()
+    existing_parameters = {row.key: row for row in models.parameter.objects.all()}
+    for spec in policy.parameters:
+        parameter = existing_parameters.get(spec.key)
+        if parameter is None:
+            parameter = _parameter_create(spec, models, errors)
+            if parameter is None:
+                continue
+            report.parameters_created.append(spec.key)
+        elif not _parameter_update(parameter, spec, errors, report):
+            continue
+        _values_import(parameter, spec, models, acting_user, origin, today, report, errors)
+    if errors:
+        raise PolicyFileInvalid(errors)
+    return report
+
+
+def _parameter_create(spec: ParameterSpec, models: PolicyModels, errors: list[str]):
+    if spec.type is None or spec.description_zh is None:
+        errors.append(_("parameters.%(key)s: a new parameter needs type and description.") % {"key": spec.key})
+        return None
+    if (spec.type == ParameterType.CODE_LIST) != bool(spec.code_set):
+        errors.append(_("parameters.%(key)s.code_set: needed for a code_list, and only then.") % {"key": spec.key})
+        return None
+    return models.parameter.objects.create(
+        key=spec.key,
+        type=spec.type,
+        unit=spec.unit or "",
+        code_set=spec.code_set or "",
+        local_default=bool(spec.local_default),
+        source=spec.source or "",
+        description_zh=spec.description_zh,
+        description_en=spec.description_en,
+    )
+
+
+def _parameter_update(parameter, spec: ParameterSpec, errors: list[str], report: ImportReport) -> bool:
+    """Updates what describes a parameter; its type and codes cannot change. False on error."""
+    for name in ("type", "code_set"):
+        given = getattr(spec, name)
+        if given is not None and given != getattr(parameter, name):
+            errors.append(
+                _("parameters.%(key)s.%(name)s: is %(current)s and cannot change.")
+                % {"key": spec.key, "name": name, "current": getattr(parameter, name) or '""'}
+            )
+            return False
+    described = ("unit", "local_default", "source", "description_zh", "description_en")
+    changed = [
+        name
+        for name in described
+        if getattr(spec, name) is not None and getattr(spec, name) != getattr(parameter, name)
+    ]
+    if changed:
+        for name in changed:
+            setattr(parameter, name, getattr(spec, name))
+        parameter.save(update_fields=changed)
+        report.parameters_updated.append(spec.key)
+    return True
+
+
+def _values_import(parameter, spec, models, acting_user, origin, today, report, errors) -> None:
+    rows = {row.valid_from: row for row in models.parameter_value.objects.filter(parameter=parameter)}
+    had_values = bool(rows)
+    for valid_from, raw in spec.values:
+        place = f"parameters.{spec.key} {valid_from.isoformat()}"
+        try:
+            value = clean_value(parameter.type, raw, code_set=parameter.code_set)
+        except ValidationError as error:
+            errors.append(f"{place}: {' '.join(error.messages)}")
+            continue
+        row = rows.get(valid_from)
+        if row is not None and row.value == value:
+            report.values_unchanged += 1
+        elif row is not None and history.is_in_force(valid_from, on=today):
+            report.warnings.append(
+                _("%(place)s: kept %(current)s, the value in force; the file's %(value)s was not imported.")
+                % {"place": place, "current": row.value, "value": value}
+            )
+        elif row is not None:
+            history.value_change(models, row=row, value=value, acting_user=acting_user, note="", origin=origin)
+            report.values_changed.append(place)
+        elif had_values and history.is_in_force(valid_from, on=today):
+            report.warnings.append(
+                _("%(place)s: not added; a value from today or earlier would change history.") % {"place": place}
+            )
+        else:
+            history.value_add(
+                models,
+                parameter=parameter,
+                valid_from=valid_from,
+                value=value,
+                acting_user=acting_user,
+                note="",
+                origin=origin,
+                had_values=had_values,
+            )
+            report.values_added.append(place)
+
+
+def load_shipped_catalogue(apps, schema_editor) -> None:
+    """Data migration: loads ``policy/catalogue.yaml`` into a fresh database."""
+    policy = read_policy(SHIPPED_CATALOGUE.read_text(encoding="utf-8"))
+    import_policy(policy, models=PolicyModels.from_apps(apps), origin="catalogue")
+
+
+# --- Exporting -------------------------------------------------------------------------------------
+
+
+class _Flow(dict):
+    pass
+
+
+class _FlowList(list):
+    pass
+
+
+class _Quoted(str):
+    __slots__ = ()
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+_Dumper.add_representer(
+    _Flow, lambda dumper, data: dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True)
+)
+_Dumper.add_representer(
+    _FlowList, lambda dumper, data: dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=True)
+)
+_Dumper.add_representer(_Quoted, lambda dumper, data: dumper.represent_scalar("tag:yaml.org,2002:str", data, style='"'))
+
+
+def export_policy(*, models: PolicyModels | None = None) -> str:
+    """Every programme and every parameter with its full history, as a policy file."""
+    models = models or PolicyModels.current()
+    programmes = [
+        {
+            "id": row.slug,
+            "kind": row.kind,
+            "per": row.per,
+            "in_force_from": row.in_force_from,
+            "title": {"zh-hans": row.title_zh, "en": row.title_en},
+            "summary": {"zh-hans": row.summary_zh, "en": row.summary_en},
+            "sources": _FlowList(row.sources),
+        }
+        for row in models.programme.objects.order_by("position", "slug")
+    ]
+    parameters = {}
+    values = models.parameter_value.objects.order_by("valid_from")
+    for row in models.parameter.objects.order_by("key").prefetch_related(Prefetch("values", queryset=values)):
+        entry = {"type": row.type, "unit": row.unit}
+        if row.code_set:
+            entry["code_set"] = row.code_set
+        entry.update(
+            {
+                "local_default": row.local_default,
+                "source": row.source,
+                "description": {"zh-hans": row.description_zh, "en": row.description_en},
+                "values": [
+                    _Flow({"from": value.valid_from, "value": _exported(value.value)}) for value in row.values.all()
+                ],
+            }
+        )
+        parameters[row.key] = entry
+    header = "# Linghuo policy file: programmes and parameters with their full history.\n"
+    body = yaml.dump(
+        {"format": FORMAT, "programmes": programmes, "parameters": parameters},
+        Dumper=_Dumper,
+        allow_unicode=True,
+        sort_keys=False,
+        width=1000,
+    )
+    return header + body
+
+
+def _exported(value: object) -> object:
+    return _FlowList(value) if isinstance(value, list) else _Quoted(value)

@@ -1,0 +1,357 @@
+"""The programmes of the catalogue (section 4), criterion by criterion.
+
+Each criterion is a small class: its ``id`` as in the screening API, the policy
+source file it comes from and its ``rule``, a condition built from
+``eligibility.rules.logic``. Its docstring cites the clause. Numbers are
+parameters, looked up by key on the screening date.
+"""
+
+from typing import ClassVar
+
+from django.utils.translation import gettext_lazy as _
+
+from eligibility.facts import EmploymentForm, Group
+from eligibility.results import CriterionResult
+from eligibility.rules.amounts import AmountRule, FactValue, LoanUpTo, Once, Param, PerMonth, Product, Smaller
+from eligibility.rules.logic import (
+    AgeWithin,
+    All,
+    Any,
+    AnyGroup,
+    Context,
+    FactEquals,
+    FactIn,
+    HappenedWithinMonths,
+    HasGroup,
+    IsTrue,
+    LoanWithinCap,
+    Node,
+    Not,
+    RegionServed,
+    WithinMonthsAfter,
+    WithinYearsAfter,
+    WorkedInPost,
+    missing_sentence,
+)
+from eligibility.wording import EN, ZH, Paragraph, render_lazy
+
+QUZHOU_MEASURES = "000_68a1fcf5d1ed1785.txt"  # Quzhou: nine measures for flexible employment, from 2021-12-01
+STATE_COUNCIL_OPINIONS = "001_8e2667f29c5c1bb2.txt"  # State Council: supporting multi-channel flexible employment
+EMPLOYMENT_PRIORITY = "002_f6e820d7d86db059.txt"  # employment priority strategy, (13)
+HECHI_REPORT = "003_0ca708ce36f5ae5d.txt"  # Hechi: public-welfare posts and training subsidies
+MOHRSS_BRIEFING = "004_87cd4aff85bd153c.txt"  # MOHRSS: occupational injury protection pilot
+LOCAL_SETTING = "local setting"  # the criterion rests on local settings, not on a policy text
+
+_MET = _("Met.")
+_NOT_MET = _("Not met.")
+_NOT_KNOWN = _("Not known yet.")
+
+
+class Criterion:
+    """One condition of a programme; subclasses set ``id``, ``source`` and ``rule``."""
+
+    id: ClassVar[str]
+    source: ClassVar[str]
+    rule: ClassVar[Node]
+
+    @classmethod
+    def evaluate(cls, context: Context) -> CriterionResult:
+        outcome = cls.rule.evaluate(context)
+        if outcome.passed is None:
+            explanation = Paragraph((_NOT_KNOWN, missing_sentence(outcome.missing)))
+        else:
+            explanation = Paragraph((_MET if outcome.passed else _NOT_MET, *outcome.reasons))
+        return CriterionResult(
+            id=cls.id,
+            passed=outcome.passed,
+            explanation_zh=render_lazy(explanation, ZH),
+            explanation_en=render_lazy(explanation, EN),
+            source=cls.source,
+            missing_facts=outcome.missing,
+        )
+
+    @classmethod
+    def parameter_keys(cls) -> tuple[str, ...]:
+        return cls.rule.parameter_keys()
+
+
+# --- Every programme (catalogue, section 4, first paragraph) -------------------------------
+
+
+class LivesInRegionServed(Criterion):
+    """The portal serves one region (setting LINGHUO_REGION_CODE, Quzhou 330800 by
+    default); the measures of 000 are Quzhou's. An absent region counts as served."""
+
+    id = "region-served"
+    source = LOCAL_SETTING
+    rule = RegionServed()
+
+
+class IsOfWorkingAge(Criterion):
+    """Age on ``as_of`` at least ``common.working_age_min`` (labour law minimum
+    working age) and below ``common.retirement_age``; both are local settings."""
+
+    id = "working-age"
+    source = LOCAL_SETTING
+    rule = AgeWithin("common.working_age_min", "common.retirement_age")
+
+
+# Conditions used by more than one criterion, written once.
+WORKS_FLEXIBLY = FactIn("employment_form", "common.flexible_forms")
+KEY_GROUP_OR_RECENT_GRADUATE = Any(
+    AnyGroup("common.key_groups"),
+    All(HasGroup(Group.COLLEGE_GRADUATE), WithinYearsAfter("graduation_date", "startup.graduate_window_years")),
+)
+STARTS_OR_RUNS_BUSINESS = Any(FactEquals("employment_form", EmploymentForm.SELF_EMPLOYED), IsTrue("plans_business"))
+
+
+# --- flexible-si-subsidy ---------------------------------------------------------------------
+
+
+class SocialInsuranceTargetGroup(Criterion):
+    """000 "Seventh": "For those with employment difficulties and college graduates who
+    have not been employed within two years after graduation to take up part-time jobs,
+    social insurance subsidies are given"; likewise 001 2.(2) and 002 (13). Two years
+    is ``si.graduate_window_months``."""
+
+    id = "target-group"
+    source = QUZHOU_MEASURES
+    rule = Any(
+        HasGroup(Group.EMPLOYMENT_DIFFICULTY),
+        All(
+            HasGroup(Group.COLLEGE_GRADUATE),
+            WithinMonthsAfter("graduation_date", "si.graduate_window_months"),
+            Not(IsTrue("employed_since_graduation")),
+        ),
+    )
+
+
+class WorksFlexibly(Criterion):
+    """000 "Seventh" ("to take up part-time jobs"); 002 (13) ("engage in flexible
+    employment"). Flexible forms are ``common.flexible_forms``."""
+
+    id = "works-flexibly"
+    source = QUZHOU_MEASURES
+    rule = WORKS_FLEXIBLY
+
+
+class InsuredAsFlexibleWorker(Criterion):
+    """000 "Ninth": flexibly employed people "can participate in the basic pension
+    insurance for enterprise employees and basic medical insurance for employees at the
+    same time or separately in their individual capacity"; the subsidy of "Seventh" is a
+    share of that contribution."""
+
+    id = "insured-flexibly"
+    source = QUZHOU_MEASURES
+    rule = Any(IsTrue("pays_flexible_pension"), IsTrue("pays_flexible_medical"))
+
+
+# --- startup-subsidy and startup-loan --------------------------------------------------------
+
+
+class EntrepreneurTargetGroup(Criterion):
+    """001 2.(1): support for "key groups such as laid-off unemployed persons, college
+    graduates, migrant workers, and persons with employment difficulties engaged in
+    self-employment" (``common.key_groups``); 000 "Secondly": "the scope of the
+    entrepreneurship policy for college graduates will be increased from 5 years to 10
+    years after graduation" (``startup.graduate_window_years``, dated)."""
+
+    id = "target-group"
+    source = QUZHOU_MEASURES
+    rule = KEY_GROUP_OR_RECENT_GRADUATE
+
+
+class RunsRegisteredBusiness(Criterion):
+    """001 2.(1): "subsidies for entrepreneurship" for key groups "engaged in
+    self-employment"; the business must be registered, and the claim made within
+    ``startup.apply_window_months`` of registration (a local setting)."""
+
+    id = "runs-registered-business"
+    source = STATE_COUNCIL_OPINIONS
+    rule = All(
+        FactEquals("employment_form", EmploymentForm.SELF_EMPLOYED),
+        HappenedWithinMonths("business_registered_on", "startup.apply_window_months"),
+    )
+
+
+class StartsOrRunsBusiness(Criterion):
+    """001 2.(1) ("guaranteed loans for entrepreneurship") and 3.(6) (free business
+    sites): the person is self-employed or intends to start a business."""
+
+    id = "starts-business"
+    source = STATE_COUNCIL_OPINIONS
+    rule = STARTS_OR_RUNS_BUSINESS
+
+
+class LoanAmount(Criterion):
+    """000 "Secondly": "The amount of guaranteed loans for individual entrepreneurship
+    will be increased to no more than 800,000 yuan" (``loan.max_amount``). A larger
+    request is offered the cap, it is not refused."""
+
+    id = "loan-amount"
+    source = QUZHOU_MEASURES
+    rule = LoanWithinCap("loan.max_amount")
+
+
+# --- public-service-job-subsidy ----------------------------------------------------------------
+
+
+class PublicServiceJobTargetGroup(Criterion):
+    """000 "Sixth": "increasing the short-term service public service jobs and providing
+    job subsidies"; 003: public-welfare posts resettle "people with employment
+    difficulties"."""
+
+    id = "target-group"
+    source = QUZHOU_MEASURES
+    rule = HasGroup(Group.EMPLOYMENT_DIFFICULTY)
+
+
+class WorkedInPublicServicePost(Criterion):
+    """000 "Sixth": "job subsidies for no more than six months" for short-term public
+    service jobs; the subsidy is paid for months worked in such a post."""
+
+    id = "public-service-post"
+    source = QUZHOU_MEASURES
+    rule = WorkedInPost()
+
+
+# --- occupational-injury-cover ------------------------------------------------------------------
+
+
+class WorksThroughPlatform(Criterion):
+    """000 "Ninth": "enhance the mechanism of occupational injury protection for
+    employees in new industries"; 002 (13) and 004: the pilot of occupational injury
+    protection "for workers in new forms of employment"."""
+
+    id = "works-on-platform"
+    source = QUZHOU_MEASURES
+    rule = FactEquals("employment_form", EmploymentForm.PLATFORM)
+
+
+# --- pension-suspension -----------------------------------------------------------------------------
+
+
+class WorksFlexiblyForSuspension(Criterion):
+    """001 4.(11): "Flexible employment personnel who have real difficulties in paying
+    basic endowment insurance premiums ... can voluntarily suspend payment"."""
+
+    id = "works-flexibly"
+    source = STATE_COUNCIL_OPINIONS
+    rule = WORKS_FLEXIBLY
+
+
+class PaysFlexiblePension(Criterion):
+    """001 4.(11): only a person who pays basic pension insurance as a flexibly
+    employed person has premiums to suspend."""
+
+    id = "insured-pension-flexibly"
+    source = STATE_COUNCIL_OPINIONS
+    rule = IsTrue("pays_flexible_pension")
+
+
+class DeclaresHardship(Criterion):
+    """001 4.(11): "who have real difficulties in paying basic endowment insurance premiums"."""
+
+    id = "hardship-declared"
+    source = STATE_COUNCIL_OPINIONS
+    rule = IsTrue("hardship_declared")
+
+
+# --- training-subsidy ----------------------------------------------------------------------------------
+
+
+class TrainingTargetGroup(Criterion):
+    """001 4.(8): "implement vocational training subsidies ... in accordance with
+    regulations" for flexible employment personnel; 003: training subsidies for the
+    registered unemployed; 000 "Fourth": vocational training vouchers."""
+
+    id = "target-group"
+    source = STATE_COUNCIL_OPINIONS
+    rule = Any(HasGroup(Group.REGISTERED_UNEMPLOYED), WORKS_FLEXIBLY)
+
+
+class HasTrainingCertificate(Criterion):
+    """001 4.(8): the subsidy is for completed, subsidised vocational training; a
+    certificate shows it."""
+
+    id = "training-certificate"
+    source = STATE_COUNCIL_OPINIONS
+    rule = IsTrue("training_certificate")
+
+
+# --- free-business-site ----------------------------------------------------------------------------------
+
+
+class BusinessSiteTargetGroup(Criterion):
+    """001 3.(6): free business sites, "priority will be given to laid-off unemployed
+    persons, college graduates, migrant workers, and persons with employment
+    difficulties"."""
+
+    id = "target-group"
+    source = STATE_COUNCIL_OPINIONS
+    rule = Any(AnyGroup("common.key_groups"), HasGroup(Group.COLLEGE_GRADUATE))
+
+
+# --- The catalogue ----------------------------------------------------------------------------------------
+
+EVERY_PROGRAMME = (LivesInRegionServed, IsOfWorkingAge)
+
+
+class ProgrammeRules:
+    """The criteria of a programme, all of which must hold, and its amount."""
+
+    def __init__(self, slug: str, criteria: tuple[type[Criterion], ...], amount: AmountRule | None = None):
+        self.slug = slug
+        self.criteria = (*criteria, *EVERY_PROGRAMME)
+        self.amount = amount
+
+    @property
+    def per(self) -> str:
+        return self.amount.per if self.amount else "none"
+
+    def parameter_keys(self) -> tuple[str, ...]:
+        keys = [key for criterion in self.criteria for key in criterion.parameter_keys()]
+        if self.amount:
+            keys += self.amount.parameter_keys()
+        return tuple(dict.fromkeys(keys))
+
+
+PROGRAMMES: dict[str, ProgrammeRules] = {
+    rules.slug: rules
+    for rules in (
+        ProgrammeRules(
+            "flexible-si-subsidy",
+            (SocialInsuranceTargetGroup, WorksFlexibly, InsuredAsFlexibleWorker),
+            PerMonth(
+                Product(Param("si.subsidy_rate"), Param("si.min_monthly_contribution")),
+                periods=Param("si.max_months"),
+            ),
+        ),
+        ProgrammeRules(
+            "startup-subsidy",
+            (EntrepreneurTargetGroup, RunsRegisteredBusiness),
+            Once(Param("startup.subsidy_amount")),
+        ),
+        ProgrammeRules(
+            "startup-loan",
+            (EntrepreneurTargetGroup, StartsOrRunsBusiness, LoanAmount),
+            LoanUpTo(Param("loan.max_amount"), requested=FactValue("requested_loan_amount")),
+        ),
+        ProgrammeRules(
+            "public-service-job-subsidy",
+            (PublicServiceJobTargetGroup, WorkedInPublicServicePost),
+            PerMonth(
+                Param("psj.monthly_amount"),
+                periods=Smaller(FactValue("public_service_post_months"), Param("psj.max_months")),
+            ),
+        ),
+        ProgrammeRules("occupational-injury-cover", (WorksThroughPlatform,)),
+        ProgrammeRules("pension-suspension", (WorksFlexiblyForSuspension, PaysFlexiblePension, DeclaresHardship)),
+        ProgrammeRules(
+            "training-subsidy",
+            (TrainingTargetGroup, HasTrainingCertificate),
+            Once(Param("training.subsidy_amount")),
+        ),
+        ProgrammeRules("free-business-site", (BusinessSiteTargetGroup, StartsOrRunsBusiness)),
+    )
+}
