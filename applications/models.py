@@ -57,7 +57,7 @@ class Application(models.Model):
     facts = models.JSONField(_("facts"), default=dict, blank=True)
 
     full_name = models.CharField(_("full name"), max_length=100, blank=True)
-    id_number = models.CharField(_("resident identity number"), max_length=18, blank=True)
+    id_number = models.CharField(_("resident identity number"), max_length=18, blank=True, db_index=True)
     mobile = models.CharField(_("mobile number"), max_length=11, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
     bank_name = models.CharField(_("bank"), max_length=100, blank=True)
@@ -218,6 +218,7 @@ class Notification(models.Model):
         INFO_REQUESTED = "info_requested", _("More information needed")
         APPROVED = "approved", _("Application approved")
         REJECTED = "rejected", _("Application rejected")
+        SLA_OVERDUE = "sla_overdue", _("Decision overdue")
 
     class State(models.TextChoices):
         PENDING = "pending", _("Waiting to be sent")

@@ -1,6 +1,7 @@
 """Reads for application pages; each returns what its page shows in a fixed number of queries."""
 
 from django.db.models import Prefetch, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from applications.models import Application, CaseEvent, Document, Notification
@@ -24,6 +25,7 @@ def case_for_owner(person, reference: str) -> Application:
         Application.objects.select_related("programme", "applicant").prefetch_related(
             Prefetch("documents", queryset=Document.objects.order_by("uploaded_at")),
             Prefetch("events", queryset=CaseEvent.objects.filter(internal=False).select_related("actor")),
+            "payments",
             Prefetch(
                 "notifications",
                 queryset=Notification.objects.filter(channel=Notification.Channel.INBOX),
@@ -43,8 +45,6 @@ def document_for_viewer(person, pk: int) -> Document:
         return document
     if (person.is_caseworker or person.is_supervisor) and person.region == application.region:
         return document
-    from django.http import Http404
-
     raise Http404
 
 

@@ -34,3 +34,10 @@ def send_due_notifications() -> dict:
     from applications.services.notifications import notifications_send_due
 
     return {"sent": notifications_send_due()}
+
+
+@shared_task(name="applications.flag_overdue_cases")
+def flag_overdue_cases() -> dict:
+    from applications.services.sla import sla_flag_overdue
+
+    return {"flagged": sla_flag_overdue()}

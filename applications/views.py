@@ -6,11 +6,14 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_POST
 
 from applications import selectors
-from applications.documents import required_documents
+from applications.documents import EXTENSIONS, PDF, required_documents
+from applications.facts_form import SituationForm, describe_facts
 from applications.forms import (
     DeclarationForm,
     DocumentUploadForm,
@@ -24,6 +27,7 @@ from applications.services import documents as document_services
 from applications.services import intake
 from applications.services.audit import audit_record
 from applications.services.notifications import inbox_mark_read
+from applications.services.transitions import IllegalTransition
 from eligibility.models import Programme
 from eligibility.screener.storage import screening_answers
 
@@ -123,8 +127,6 @@ def _personal_step(request, application):
 
 
 def _situation_step(request, application):
-    from applications.facts_form import SituationForm
-
     form = SituationForm(request.POST or None, programme=application.programme, initial_facts=application.facts)
     if request.method == "POST" and form.is_valid():
         try:
@@ -217,8 +219,6 @@ def application_check(request, pk: int):
             problems = exc.problems
         else:
             return redirect("applications:confirmation", reference=application.reference)
-    from django.utils import timezone
-
     preview = intake.application_evaluate(application=application, as_of=timezone.localdate())
     return render(
         request,
@@ -235,9 +235,7 @@ def application_check(request, pk: int):
     )
 
 
-def _facts_display(application) -> list[tuple[str, str]]:
-    from applications.facts_form import describe_facts
-
+def _facts_display(application) -> list[tuple[str, str, str]]:
     return describe_facts(application.facts)
 
 
@@ -250,14 +248,17 @@ def application_confirmation(request, reference: str):
 @login_required
 def case_detail(request, reference: str):
     application = selectors.case_for_owner(request.user, reference)
-    context = {
+    return render(request, "applications/case.html", _case_context(application))
+
+
+def _case_context(application, *, upload_form=None, response_form=None) -> dict:
+    return {
         "application": application,
         "withdraw_form": WithdrawForm(),
-        "response_form": InfoResponseForm(),
-        "upload_form": DocumentUploadForm(),
+        "response_form": response_form or InfoResponseForm(),
+        "upload_form": upload_form or DocumentUploadForm(),
         "open_request": _open_request(application),
     }
-    return render(request, "applications/case.html", context)
 
 
 def _open_request(application):
@@ -278,8 +279,8 @@ def case_withdraw(request, reference: str):
         intake.application_withdraw(
             application=application, acting_user=request.user, reason=form.cleaned_data["reason"]
         )
-    except Exception as exc:  # IllegalTransition: already decided
-        messages.error(request, str(exc))
+    except (IllegalTransition, ValidationError) as exc:  # decided meanwhile, or not theirs
+        messages.error(request, exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
     else:
         messages.success(request, _("Your application is withdrawn. Nothing more will happen with it."))
     return redirect("applications:case", reference=reference)
@@ -303,14 +304,7 @@ def case_upload(request, reference: str):
         else:
             messages.success(request, _("Uploaded. We are checking the file."))
             return redirect("applications:case", reference=reference)
-    context = {
-        "application": application,
-        "withdraw_form": WithdrawForm(),
-        "response_form": InfoResponseForm(),
-        "upload_form": form,
-        "open_request": _open_request(application),
-    }
-    return render(request, "applications/case.html", context, status=400)
+    return render(request, "applications/case.html", _case_context(application, upload_form=form), status=400)
 
 
 @login_required
@@ -328,17 +322,11 @@ def case_respond(request, reference: str):
         else:
             messages.success(request, _("Thank you. Your answer is sent and your application is back with us."))
         return redirect("applications:case", reference=reference)
-    context = {
-        "application": application,
-        "withdraw_form": WithdrawForm(),
-        "response_form": form,
-        "upload_form": DocumentUploadForm(),
-        "open_request": _open_request(application),
-    }
-    return render(request, "applications/case.html", context, status=400)
+    return render(request, "applications/case.html", _case_context(application, response_form=form), status=400)
 
 
 @login_required
+@xframe_options_sameorigin  # staff preview documents inline on the case page
 def document_file(request, pk: int):
     document = selectors.document_for_viewer(request.user, pk)
     if document.application.applicant_id != request.user.pk:
@@ -350,12 +338,15 @@ def document_file(request, pk: int):
             request=request,
         )
     response = FileResponse(document.file.open("rb"), content_type=document.content_type)
-    response["Content-Disposition"] = (
-        f'inline; filename="document-{document.pk}.{document.file.name.rsplit(".", 1)[-1]}"'
-    )
+    extension = EXTENSIONS.get(document.content_type, "bin")
+    response["Content-Disposition"] = f'inline; filename="document-{document.pk}.{extension}"'
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+    # Chromium shows no PDF in a sandboxed frame; images are sandboxed.
+    policy = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+    if document.content_type != PDF:
+        policy += "; sandbox"
+    response["Content-Security-Policy"] = policy
     return response
 
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("portal.accounts.urls")),
     path("", include("eligibility.urls")),
     path("", include("applications.urls")),
+    path("staff/audit/", include("applications.audit_urls")),
     path("staff/", include("applications.staff.urls")),
     path("supervision/", include("applications.supervision.urls")),
     path("admin/", admin.site.urls),

@@ -2,13 +2,14 @@
 
 from datetime import date
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from applications.documents import required_documents
-from applications.models import OPEN_STATUSES, Application, CaseEvent, Status
+from applications.models import OPEN_STATUSES, Application, CaseEvent, Document, Status
 from applications.services.notifications import notify_applicant
 from applications.services.transitions import application_transition
 from eligibility.engine import evaluate
@@ -72,8 +73,6 @@ def application_start(*, applicant, programme: Programme, facts: dict | None = N
 
 
 def _default_region() -> str:
-    from django.conf import settings
-
     return settings.LINGHUO_REGION_CODE
 
 
@@ -138,8 +137,6 @@ def application_mark_documents_done(*, application: Application) -> Application:
 
 
 def missing_documents(application: Application) -> list[str]:
-    from applications.models import Document
-
     have = set(application.documents.values_list("kind", flat=True))
     return [
         str(Document.Kind(kind).label)

@@ -31,19 +31,35 @@ def _render(event: str, name: str, context: dict) -> str:
 
 
 def notify_applicant(*, application: Application, event: str, extra: dict | None = None) -> list[Notification]:
-    """Writes the messages about ``event`` to the outbox and wakes the sender after commit."""
-    person = application.applicant
+    """Writes the messages about ``event`` to the applicant's outbox; see ``notify_person``."""
+    return notify_person(
+        person=application.applicant,
+        event=event,
+        context={"application": application, **(extra or {})},
+        application=application,
+        mobile_fallback=application.mobile,
+    )
+
+
+def notify_person(
+    *,
+    person,
+    event: str,
+    context: dict,
+    application: Application | None = None,
+    mobile_fallback: str = "",
+) -> list[Notification]:
+    """Writes one message about ``event`` to ``person`` on every channel they have
+    (inbox always; e-mail and SMS when known), in their language, from the
+    templates in ``templates/notifications/<event>/``, and wakes the sender after
+    commit. ``application`` links the message to a case: its inbox messages show
+    on the applicant's case page."""
     language = person.preferred_language or settings.LANGUAGE_CODE
     with translation.override(language):
-        context = {
-            "application": application,
-            "person": person,
-            "portal_url": settings.LINGHUO_PUBLIC_URL,
-            **(extra or {}),
-        }
-        subject = _render(event, "email_subject.txt", context)
-        body = _render(event, "email_body.txt", context)
-        sms = _render(event, "sms.txt", context)
+        full_context = {"person": person, "portal_url": settings.LINGHUO_PUBLIC_URL, **context}
+        subject = _render(event, "email_subject.txt", full_context)
+        body = _render(event, "email_body.txt", full_context)
+        sms = _render(event, "sms.txt", full_context)
     common = {"recipient": person, "application": application, "event": event, "language": language}
     now = timezone.now()
     rows = [
@@ -60,7 +76,7 @@ def notify_applicant(*, application: Application, event: str, extra: dict | None
         rows.append(
             Notification(channel=Notification.Channel.EMAIL, address=person.email, subject=subject, body=body, **common)
         )
-    mobile = person.mobile or application.mobile
+    mobile = person.mobile or mobile_fallback
     if mobile:
         rows.append(Notification(channel=Notification.Channel.SMS, address=mobile, body=sms, **common))
     created = Notification.objects.bulk_create(rows)

@@ -5,14 +5,19 @@ above the four-eyes threshold in_review → pending_approval → approved (a
 supervisor's second approval); a caseworker may release a claimed case back to
 submitted; withdrawn from any state before a decision. Every status change goes
 through ``application_transition``: it refuses an illegal move, does nothing
-when the state already holds, and records the event.
+when the state already holds, keeps the service-level clock
+(``applications.services.sla``) and records the move twice, in the transaction
+of the change: a ``CaseEvent`` for the case's timeline and an ``AuditEntry``
+for the audit trail.
 """
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from applications.models import Application, CaseEvent, Status
+from applications.models import Application, AuditEntry, CaseEvent, Status
+from applications.services.audit import audit_record
+from applications.services.sla import sla_on_transition
 
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     Status.DRAFT: frozenset({Status.SUBMITTED, Status.WITHDRAWN}),
@@ -72,8 +77,15 @@ def application_transition(
     if to_status in (Status.APPROVED, Status.REJECTED):
         application.decided_at = timezone.now()
         update_fields = (*update_fields, "decided_at")
-    application.save(update_fields=["status", "updated_at", *update_fields])
-    return CaseEvent.objects.create(
+    # The clock is kept from the locked row, not from what the caller loaded earlier.
+    application.sla_due_on = locked.sla_due_on
+    application.sla_paused_on = locked.sla_paused_on
+    application.overdue_flagged_at = locked.overdue_flagged_at
+    sla_fields = sla_on_transition(
+        application=application, from_status=from_status, to_status=to_status, today=timezone.localdate()
+    )
+    application.save(update_fields=list(dict.fromkeys(["status", "updated_at", *update_fields, *sla_fields])))
+    event = CaseEvent.objects.create(
         application=application,
         kind=CaseEvent.Kind.TRANSITION,
         actor=actor,
@@ -81,3 +93,10 @@ def application_transition(
         to_status=to_status,
         note=note,
     )
+    audit_record(
+        actor=actor,
+        action=AuditEntry.Action.TRANSITION,
+        application=application,
+        details={"from": from_status, "to": to_status, "note": note},
+    )
+    return event

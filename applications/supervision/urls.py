@@ -1,3 +1,11 @@
+from django.urls import path
+
+from applications.supervision import views
+
 app_name = "supervision"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("payments/", views.payment_export_page, name="payments"),
+    path("payments.csv", views.payment_export_csv, name="payments_csv"),
+]

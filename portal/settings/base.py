@@ -160,6 +160,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout"
 CELERY_BEAT_SCHEDULE: dict = {
     # Messages whose own task never ran (broker down when they were written).
     "send-due-notifications": {"task": "applications.send_due_notifications", "schedule": 60.0},
+    # Cases past their decision date (review.sla_working_days); hourly, and flagging is idempotent.
+    "flag-overdue-cases": {"task": "applications.flag_overdue_cases", "schedule": 60.0 * 60},
 }
 
 CACHES = {

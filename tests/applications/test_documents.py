@@ -168,3 +168,24 @@ def test_a_real_worker_checks_an_upload_after_commit(celery_worker_process):
         time.sleep(0.2)
     assert document.check_status == Document.CheckStatus.PASSED
     assert document.page_count == 4
+
+
+def test_staff_can_preview_a_pdf_inline_on_the_same_site(client):
+    application = ApplicationFactory(status=Status.DRAFT)
+    document = attach(application, "scan.pdf", pdf_bytes(1))
+    client.force_login(CaseworkerFactory(region=application.region))
+    response = client.get(f"/documents/{document.pk}/")
+    assert response["X-Frame-Options"] == "SAMEORIGIN"
+    assert "frame-ancestors 'self'" in response["Content-Security-Policy"]
+    assert "sandbox" not in response["Content-Security-Policy"]  # Chromium shows no PDF in a sandbox
+    assert response["Content-Disposition"] == f'inline; filename="document-{document.pk}.pdf"'
+    image = attach(application, "photo.png", image_bytes("PNG"))
+    assert "sandbox" in client.get(f"/documents/{image.pk}/")["Content-Security-Policy"]
+
+
+def test_policy_admins_keep_the_rejection_reasons(client):
+    from tests.factories import PolicyAdminFactory
+
+    client.force_login(PolicyAdminFactory())
+    assert client.get("/admin/applications/reasoncode/").status_code == 200
+    assert client.get("/admin/applications/reasoncode/add/").status_code == 200

@@ -1,0 +1,129 @@
+"""The audit trail page for supervisors: who did what, to which application, when.
+
+Supervisors read the entries of their own region only
+(``audit.audit_entries_for_supervisor``); everybody else is refused.
+"""
+
+from datetime import datetime, time, timedelta
+
+import django_filters
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from applications.models import Application, AuditEntry, Status
+from applications.services.audit import audit_entries_for_supervisor
+
+ENTRIES_PER_PAGE = 50
+TEXT = {"class": "form-control"}
+
+
+def _start_of(day) -> datetime:
+    """Midnight at the start of ``day`` in the portal's time zone (Asia/Shanghai)."""
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())
+
+
+class AuditSearchForm(forms.Form):
+    def clean(self):
+        cleaned = super().clean()
+        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
+        if date_from and date_to and date_from > date_to:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return cleaned
+
+
+class AuditEntryFilter(django_filters.FilterSet):
+    reference = django_filters.CharFilter(
+        label=gettext_lazy("Application reference"),
+        field_name="application__reference",
+        lookup_expr="iexact",
+        widget=forms.TextInput(attrs=TEXT),
+    )
+    actor = django_filters.CharFilter(
+        label=gettext_lazy("Who"),
+        method="filter_actor",
+        widget=forms.TextInput(attrs=TEXT),
+        help_text=gettext_lazy("Login, e-mail address, mobile number or part of the name."),
+    )
+    action = django_filters.ChoiceFilter(
+        label=gettext_lazy("What"),
+        choices=AuditEntry.Action.choices,
+        empty_label=gettext_lazy("Any"),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    date_from = django_filters.DateFilter(
+        label=gettext_lazy("From"),
+        method="filter_date_from",
+        widget=forms.DateInput(attrs={**TEXT, "type": "date"}, format="%Y-%m-%d"),
+    )
+    date_to = django_filters.DateFilter(
+        label=gettext_lazy("To"),
+        method="filter_date_to",
+        widget=forms.DateInput(attrs={**TEXT, "type": "date"}, format="%Y-%m-%d"),
+    )
+
+    class Meta:
+        model = AuditEntry
+        fields: list[str] = []
+        form = AuditSearchForm
+
+    def filter_actor(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(
+            Q(actor__username__iexact=value)
+            | Q(actor__email__iexact=value)
+            | Q(actor__mobile=value)
+            | Q(actor__full_name__icontains=value)
+        )
+
+    def filter_date_from(self, queryset, name, value):
+        return queryset.filter(at__gte=_start_of(value))
+
+    def filter_date_to(self, queryset, name, value):
+        return queryset.filter(at__lt=_start_of(value + timedelta(days=1)))  # the whole day, inclusive
+
+
+def _summary(entry: AuditEntry) -> str:
+    """The entry's details in words: a status change as its two statuses, else the recorded fields."""
+    details = entry.details or {}
+    if entry.action == AuditEntry.Action.TRANSITION and "to" in details:
+        text = f"{_status_label(details.get('from'))} → {_status_label(details['to'])}"
+        return f"{text}: {details['note']}" if details.get("note") else text
+    if entry.action == AuditEntry.Action.VIEW_PERSONAL_DATA and "field" in details:
+        return _("revealed: %(field)s") % {"field": _field_label(details["field"])}
+    return "; ".join(f"{key}: {value}" for key, value in details.items())
+
+
+def _field_label(name) -> str:
+    try:
+        return str(Application._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return str(name)
+
+
+def _status_label(value) -> str:
+    return str(Status(value).label) if value in Status.values else str(value or "—")
+
+
+@login_required
+def audit_entries(request):
+    if not request.user.is_supervisor:
+        raise PermissionDenied(_("Only supervisors can read the audit trail."))
+    entries = AuditEntryFilter(request.GET or None, queryset=audit_entries_for_supervisor(request.user))
+    page = None
+    if entries.is_bound and not entries.is_valid():
+        rows = []
+    else:
+        page = Paginator(entries.qs, ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
+        rows = [(entry, _summary(entry)) for entry in page.object_list]
+    return render(
+        request,
+        "audit/entries.html",
+        {"form": entries.form, "page": page, "rows": rows, "region": request.user.region},
+    )

@@ -1,0 +1,294 @@
+"""Staff pages: the region's queue, one case, and the decisions on it.
+
+Views parse input, check the role, call one selector or service and render.
+The queue answers 403 to anyone who is not a caseworker or supervisor; a case
+answers 404 unless it is a sent case of the viewer's region (a citizen or
+another region's staff learn nothing about it).
+"""
+
+from datetime import date
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from applications import selectors_staff
+from applications.facts_form import describe_facts
+from applications.models import ReasonCode, Status
+from applications.services import review
+from applications.services.transitions import IllegalTransition
+from applications.staff.filters import QueueFilter
+from applications.staff.forms import (
+    ApproveForm,
+    NoteForm,
+    RejectForm,
+    ReleaseForm,
+    RequestInfoForm,
+    ReturnForm,
+    RevealForm,
+)
+from applications.staff.masking import mask_bank_account, mask_id_number
+
+QUEUE_PAGE_SIZE = 25
+
+
+def staff_required(view):
+    """Caseworkers and supervisors only; anyone else logged in gets 403."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if not selectors_staff.is_staff_member(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def staff_case(view):
+    """Loads the case for its region's staff; 404 for everyone else, as if it did not exist."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(request, reference: str, *args, **kwargs):
+        application = selectors_staff.case_for_staff(user=request.user, reference=reference)
+        try:
+            return view(request, application, *args, **kwargs)
+        except PermissionDenied as exc:
+            return render(
+                request,
+                "staff/forbidden.html",
+                {"application": application, "message": str(exc) or _("You cannot do this.")},
+                status=403,
+            )
+
+    return wrapped
+
+
+# --- Queue ---------------------------------------------------------------------------------
+
+
+@require_GET
+@staff_required
+def queue(request):
+    today = timezone.localdate()
+    queue_filter = QueueFilter(
+        request.GET, queryset=selectors_staff.staff_queue(user=request.user, today=today), request=request
+    )
+    page = Paginator(queue_filter.qs, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    for application in rows:
+        application.age_days = _age_days(application.submitted_on, today)
+    return render(
+        request,
+        "staff/queue.html",
+        {"filter": queue_filter, "page": page, "rows": rows, "today": today},
+    )
+
+
+def _age_days(submitted_on: date | None, today: date) -> int | None:
+    return (today - submitted_on).days if submitted_on else None
+
+
+@require_POST
+@staff_required
+def claim_next(request):
+    application = review.application_claim_next(caseworker=request.user)
+    if application is None:
+        messages.info(request, _("No case is waiting to be claimed in your region."))
+        return redirect("staff:queue")
+    messages.success(request, _("Case %(reference)s is now yours.") % {"reference": application.reference})
+    return redirect("staff:case", reference=application.reference)
+
+
+# --- One case --------------------------------------------------------------------------------
+
+
+def _case_context(request, application, *, revealed: dict | None = None, **forms) -> dict:
+    revealed = revealed or {}
+    birth_date = application.facts.get("birth_date")
+    return {
+        "application": application,
+        "actions": review.case_actions(application=application, person=request.user),
+        "amount": review.approval_amount(application),
+        "identity": {
+            "id_number": revealed.get("id_number") or mask_id_number(application.id_number),
+            "bank_account": revealed.get("bank_account") or mask_bank_account(application.bank_account),
+        },
+        "revealed": revealed,
+        "birth_date": date.fromisoformat(birth_date) if birth_date else None,
+        "facts": describe_facts(application.facts),
+        "comparison": selectors_staff.evaluation_comparison(application=application),
+        "duplicates": selectors_staff.case_duplicates(application=application, viewer=request.user),
+        "note_form": forms.get("note_form") or NoteForm(),
+        "approve_form": forms.get("approve_form") or ApproveForm(),
+        "reject_form": forms.get("reject_form") or RejectForm(),
+        "request_form": forms.get("request_form") or RequestInfoForm(),
+        "return_form": forms.get("return_form") or ReturnForm(),
+        "reason_codes_exist": ReasonCode.objects.filter(active=True).exists(),
+    }
+
+
+def _render_case(request, application, status: int = 200, **kwargs):
+    return render(request, "staff/case.html", _case_context(request, application, **kwargs), status=status)
+
+
+@require_GET
+@staff_case
+def case_detail(request, application):
+    review.case_view_record(application=application, viewer=request.user, request=request)
+    return _render_case(request, application)
+
+
+@require_POST
+@staff_case
+def case_reveal(request, application):
+    form = RevealForm(request.POST)
+    if not form.is_valid():
+        return redirect("staff:case", reference=application.reference)
+    field = form.cleaned_data["field"]
+    value = review.personal_data_reveal(application=application, viewer=request.user, field=field, request=request)
+    return _render_case(request, application, revealed={field: value})
+
+
+@require_POST
+@staff_case
+def case_note(request, application):
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            review.case_note_add(
+                application=application, author=request.user, text=form.cleaned_data["text"], request=request
+            )
+        except ValidationError as exc:
+            form.add_error("text", exc)
+        else:
+            messages.success(request, _("Note added."))
+            return redirect(_case_url(application, "timeline"))
+    return _render_case(request, application, status=400, note_form=form)
+
+
+def _case_url(application, anchor: str = "") -> str:
+    url = reverse("staff:case", kwargs={"reference": application.reference})
+    return f"{url}#{anchor}" if anchor else url
+
+
+def _moved_on(request, application, exc: Exception):
+    """The case changed under the caseworker (someone else acted first): say so and show it as it is."""
+    messages.error(request, str(exc))
+    return redirect("staff:case", reference=application.reference)
+
+
+@require_POST
+@staff_case
+def case_claim(request, application):
+    try:
+        review.application_claim(application=application, caseworker=request.user)
+    except (review.CaseUnavailable, IllegalTransition) as exc:
+        return _moved_on(request, application, exc)
+    messages.success(request, _("Case %(reference)s is now yours.") % {"reference": application.reference})
+    return redirect("staff:case", reference=application.reference)
+
+
+@require_POST
+@staff_case
+def case_release(request, application):
+    form = ReleaseForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    try:
+        review.application_release(application=application, caseworker=request.user, note=note)
+    except (review.CaseUnavailable, IllegalTransition) as exc:
+        return _moved_on(request, application, exc)
+    messages.success(request, _("Case %(reference)s is back in the queue.") % {"reference": application.reference})
+    return redirect("staff:queue")
+
+
+@require_POST
+@staff_case
+def case_approve(request, application):
+    form = ApproveForm(request.POST)  # an "amount" in the post is not a field: it is ignored
+    if not form.is_valid():
+        return _render_case(request, application, status=400, approve_form=form)
+    try:
+        review.application_approve(
+            application=application, caseworker=request.user, note=form.cleaned_data["note"], request=request
+        )
+    except IllegalTransition as exc:
+        return _moved_on(request, application, exc)
+    if application.status == Status.PENDING_APPROVAL:
+        messages.success(request, _("First approval recorded. The case now waits for a supervisor's approval."))
+    else:
+        messages.success(request, _("The application is approved. The applicant has been told."))
+    return redirect("staff:case", reference=application.reference)
+
+
+@require_POST
+@staff_case
+def case_reject(request, application):
+    form = RejectForm(request.POST)
+    if form.is_valid():
+        try:
+            review.application_reject(
+                application=application,
+                caseworker=request.user,
+                reason_codes=list(form.cleaned_data["reasons"]),
+                free_text=form.cleaned_data["free_text"],
+                request=request,
+            )
+        except IllegalTransition as exc:
+            return _moved_on(request, application, exc)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The application is refused. The applicant has been told why."))
+            return redirect("staff:case", reference=application.reference)
+    return _render_case(request, application, status=400, reject_form=form)
+
+
+@require_POST
+@staff_case
+def case_request_info(request, application):
+    form = RequestInfoForm(request.POST)
+    if form.is_valid():
+        try:
+            review.application_request_info(
+                application=application,
+                caseworker=request.user,
+                document_kinds=form.cleaned_data["document_kinds"],
+                message=form.cleaned_data["message"],
+                request=request,
+            )
+        except IllegalTransition as exc:
+            return _moved_on(request, application, exc)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The request is sent. The case waits for the applicant's answer."))
+            return redirect("staff:case", reference=application.reference)
+    return _render_case(request, application, status=400, request_form=form)
+
+
+@require_POST
+@staff_case
+def case_return(request, application):
+    form = ReturnForm(request.POST)
+    if form.is_valid():
+        try:
+            review.application_return_to_review(
+                application=application, supervisor=request.user, note=form.cleaned_data["note"], request=request
+            )
+        except (review.CaseUnavailable, IllegalTransition) as exc:
+            return _moved_on(request, application, exc)
+        except ValidationError as exc:
+            form.add_error("note", exc)
+        else:
+            messages.success(request, _("The case is back in review."))
+            return redirect("staff:case", reference=application.reference)
+    return _render_case(request, application, status=400, return_form=form)
