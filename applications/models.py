@@ -6,6 +6,7 @@ records a ``CaseEvent`` for each move.
 """
 
 import uuid
+from datetime import date
 
 from django.conf import settings
 from django.db import models
@@ -104,6 +105,12 @@ class Application(models.Model):
 
     def __str__(self) -> str:
         return self.reference or f"draft #{self.pk}"
+
+    @property
+    def birth_date(self) -> date | None:
+        """The applicant's date of birth, as given in the personal details."""
+        value = self.facts.get("birth_date")
+        return date.fromisoformat(value) if isinstance(value, str) else None
 
     @property
     def is_open(self) -> bool:

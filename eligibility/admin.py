@@ -185,7 +185,7 @@ class ParameterAdmin(admin.ModelAdmin):
             else:
                 self.message_user(
                     request,
-                    _("%(key)s: the value %(value)s applies from %(date)s.")
+                    _("From %(date)s, %(key)s is %(value)s.")
                     % {
                         "key": parameter.key,
                         "value": form.cleaned_data["value"],

@@ -1,13 +1,13 @@
 from django.conf import settings
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from portal.accounts.services import user_set_language
 from portal.health import health_report
 from portal.language import remember_language
+from portal.redirects import safe_target
 
 
 def home(request):
@@ -18,12 +18,7 @@ def home(request):
 def language_set(request):
     """Switches the language and keeps the choice (cookie, and the account's preference)."""
     language = request.POST.get("language", "")
-    target = request.POST.get("next") or request.headers.get("Referer") or "/"
-    safe = url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )
-    if not safe:
-        target = "/"
+    target = safe_target(request, request.POST.get("next") or request.headers.get("Referer")) or "/"
     response = HttpResponseRedirect(target)
     if language in dict(settings.LANGUAGES):
         remember_language(response, language)

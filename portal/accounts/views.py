@@ -10,12 +10,14 @@ from django.views.decorators.http import require_http_methods
 from portal.accounts import services
 from portal.accounts.forms import LoginForm, PasswordResetRequestForm, RegistrationForm
 from portal.language import remember_language
+from portal.redirects import safe_target
 
 
 @require_http_methods(["GET", "POST"])
 def register(request):
+    next_url = _safe_next(request)
     if request.user.is_authenticated:
-        return redirect("home")
+        return redirect(next_url or "home")
     form = RegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -32,8 +34,13 @@ def register(request):
         else:
             login(request, user, backend="portal.accounts.backends.IdentifierBackend")
             messages.success(request, _("Your account is ready. You are logged in."))
-            return redirect(settings.LOGIN_REDIRECT_URL)
-    return render(request, "accounts/register.html", {"form": form})
+            return redirect(next_url or settings.LOGIN_REDIRECT_URL)
+    return render(request, "accounts/register.html", {"form": form, "next": next_url})
+
+
+def _safe_next(request) -> str:
+    """Where to go after registering: the page that sent the person here, if it is ours."""
+    return safe_target(request, request.POST.get("next") or request.GET.get("next"))
 
 
 class LoginView(auth_views.LoginView):

@@ -103,6 +103,7 @@ LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LANGUAGE_COOKIE_NAME = "linghuo_language"
 LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["portal.formats"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

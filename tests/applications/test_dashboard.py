@@ -196,7 +196,8 @@ def test_amounts_are_formatted_for_the_language(client, supervisor):
     decided_application("startup-subsidy", value="12345.60")
     client.cookies["linghuo_language"] = "zh-hans"
     page = client.get("/supervision/").content.decode()
-    assert "12345.60" in page  # Chinese: no thousands separator
+    assert "12,345.60" in page  # Chinese money groups by three with commas too (portal/formats/zh_Hans)
+    assert "1,2345.60" not in page and "12345.60" not in page
     client.cookies["linghuo_language"] = "en"
     assert "12,345.60" in client.get("/supervision/").content.decode()
 

@@ -201,3 +201,27 @@ def test_seed_demo_refuses_to_run_without_debug(settings):
 def test_errors_are_in_chinese_by_default(client):
     response = register(client, "1381234")
     assert "请输入以1开头的11位大陆手机号码" in response.content.decode()
+
+
+def test_registering_from_an_apply_link_returns_to_it(client):
+    page = client.get("/accounts/login/?next=/applications/new/training-subsidy/").content.decode()
+    assert "/accounts/register/?next=/applications/new/training-subsidy/" in page
+    form = client.get("/accounts/register/?next=/applications/new/training-subsidy/").content.decode()
+    assert 'name="next" value="/applications/new/training-subsidy/"' in form
+    response = client.post(
+        "/accounts/register/",
+        {
+            "identifier": "13812345678",
+            "password1": GOOD_PASSWORD,
+            "password2": GOOD_PASSWORD,
+            "privacy": "on",
+            "next": "/applications/new/training-subsidy/",
+        },
+    )
+    assert response["Location"] == "/applications/new/training-subsidy/"
+
+
+def test_registration_never_sends_a_person_to_another_site(client):
+    data = {"identifier": "13812345678", "password1": GOOD_PASSWORD, "password2": GOOD_PASSWORD, "privacy": "on"}
+    response = client.post("/accounts/register/", {**data, "next": "https://evil.example/"})
+    assert response["Location"] == "/"
