@@ -123,7 +123,7 @@ STEPS: tuple[Step, ...] = (
     Step("about-you", _("About you"), ("region", "birth_date"), gated=False),
     Step("groups", _("Your situation"), ("groups",)),
     Step("graduation", _("Your studies"), ("graduation_date", "employed_since_graduation")),
-    Step("work", _("Your work"), ("employment_form",)),
+    Step("employment", _("Your work"), ("employment_form",)),
     Step("business-plans", _("Starting a business"), ("plans_business",)),
     Step("business", _("Your business"), ("business_registered_on", "requested_loan_amount")),
     Step("insurance", _("Your social insurance"), ("pays_flexible_pension", "pays_flexible_medical")),

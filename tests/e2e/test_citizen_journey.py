@@ -73,7 +73,7 @@ def test_a_graduate_checks_applies_and_gets_a_reference(new_page, viewport, lang
     page.get_by_role("group", name=re.compile(re.escape(question))).get_by_label(_("No"), exact=True).check()
     main_button(page, _("Continue")).click()
 
-    expect_path(page, r"/screening/work/")
+    expect_path(page, r"/screening/employment/")
     page_checked(page)
     page.get_by_label(_("I work part-time")).check()
     main_button(page, _("Continue")).click()

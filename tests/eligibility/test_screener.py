@@ -45,9 +45,9 @@ def graduate_working_part_time(client):
     assert answer(client, "about-you", {"region_choice": "330800", "birth_date": "1999-05-02"}) == step_url("groups")
     assert answer(client, "groups", {"groups": ["college_graduate"]}) == step_url("graduation")
     assert answer(client, "graduation", {"graduation_date": RECENTLY, "employed_since_graduation": "no"}) == step_url(
-        "work"
+        "employment"
     )
-    assert answer(client, "work", {"employment_form": "part_time"}) == step_url("business-plans")
+    assert answer(client, "employment", {"employment_form": "part_time"}) == step_url("business-plans")
     assert answer(client, "business-plans", {"plans_business": "no"}) == step_url("insurance")
     assert answer(client, "insurance", {"pays_flexible_pension": "yes", "pays_flexible_medical": "no"}) == step_url(
         "other-support"
@@ -96,17 +96,17 @@ def test_progress_is_shown(english):
     answer(english, "groups", {"groups": []})
 
     # No graduation step any more: the work step is the third of seven.
-    assert "Step 3 of 7" in page(english.get(step_url("work")))
+    assert "Step 3 of 7" in page(english.get(step_url("employment")))
 
 
 def test_a_non_graduate_is_never_asked_the_graduation_date(english):
     answer(english, "about-you", {"region_choice": "330800", "birth_date": "1990-01-01"})
 
-    assert answer(english, "groups", {"groups": ["laid_off"]}) == step_url("work")
+    assert answer(english, "groups", {"groups": ["laid_off"]}) == step_url("employment")
     skipped = english.get(step_url("graduation"))
     assert skipped.status_code == 302
-    assert skipped["Location"] == step_url("work")
-    assert "graduate" not in main_text(english.get(step_url("work"))).lower()
+    assert skipped["Location"] == step_url("employment")
+    assert "graduate" not in main_text(english.get(step_url("employment"))).lower()
 
 
 def test_a_graduate_is_asked_the_graduation_date(client):
@@ -120,7 +120,7 @@ def test_the_self_employed_are_asked_about_their_business_not_their_plans(client
     answer(client, "about-you", {"region_choice": "330800", "birth_date": "1990-01-01"})
     answer(client, "groups", {"groups": ["migrant_worker"]})
 
-    assert answer(client, "work", {"employment_form": "self_employed"}) == step_url("business")
+    assert answer(client, "employment", {"employment_form": "self_employed"}) == step_url("business")
     assert fields_on(client, "business") == {"business_registered_on", "requested_loan_amount"}
     assert client.get(step_url("business-plans"))["Location"] == step_url("business")
 
@@ -128,7 +128,7 @@ def test_the_self_employed_are_asked_about_their_business_not_their_plans(client
 def test_no_loan_question_without_a_business_or_a_plan(client):
     answer(client, "about-you", {"region_choice": "330800", "birth_date": "1990-01-01"})
     answer(client, "groups", {"groups": ["migrant_worker"]})
-    answer(client, "work", {"employment_form": "employee"})
+    answer(client, "employment", {"employment_form": "employee"})
 
     # Not working flexibly and not registered unemployed: neither insurance nor training can
     # change anything, so the results come next.
@@ -140,7 +140,7 @@ def test_no_loan_question_without_a_business_or_a_plan(client):
 def test_a_business_plan_brings_the_loan_question_only(client):
     answer(client, "about-you", {"region_choice": "330800", "birth_date": "1990-01-01"})
     answer(client, "groups", {"groups": ["registered_unemployed"]})
-    answer(client, "work", {"employment_form": "unemployed"})
+    answer(client, "employment", {"employment_form": "unemployed"})
 
     assert answer(client, "business-plans", {"plans_business": "yes"}) == step_url("business")
     assert fields_on(client, "business") == {"requested_loan_amount"}
@@ -149,7 +149,7 @@ def test_a_business_plan_brings_the_loan_question_only(client):
 def test_public_service_months_only_with_employment_difficulty(client):
     answer(client, "about-you", {"region_choice": "330800", "birth_date": "1980-01-01"})
     answer(client, "groups", {"groups": ["employment_difficulty"]})
-    answer(client, "work", {"employment_form": "platform"})
+    answer(client, "employment", {"employment_form": "platform"})
     answer(client, "business-plans", {"plans_business": "no"})
     answer(client, "insurance", {"pays_flexible_pension": "no", "pays_flexible_medical": "yes"})
 
@@ -233,7 +233,7 @@ def test_wrong_answers_are_shown_next_to_the_field_and_the_rest_is_kept(english,
 def test_wrong_number_of_months(english, value, message):
     answer(english, "about-you", {"region_choice": "330800", "birth_date": "1980-01-01"})
     answer(english, "groups", {"groups": ["employment_difficulty"]})
-    answer(english, "work", {"employment_form": "employee"})
+    answer(english, "employment", {"employment_form": "employee"})
     answer(english, "business-plans", {"plans_business": "no"})
 
     response = english.post(step_url("other-support"), {"public_service_post_months": value})
@@ -250,7 +250,7 @@ def test_wrong_number_of_months(english, value, message):
 def test_wrong_loan_amount_keeps_the_date(english, value, message):
     answer(english, "about-you", {"region_choice": "330800", "birth_date": "1990-01-01"})
     answer(english, "groups", {"groups": ["laid_off"]})
-    answer(english, "work", {"employment_form": "self_employed"})
+    answer(english, "employment", {"employment_form": "self_employed"})
 
     response = english.post(step_url("business"), {"business_registered_on": RECENTLY, "requested_loan_amount": value})
 
@@ -262,7 +262,7 @@ def test_wrong_loan_amount_keeps_the_date(english, value, message):
 def test_loan_amount_with_separators_is_understood(english):
     answer(english, "about-you", {"region_choice": "330800", "birth_date": "1990-01-01"})
     answer(english, "groups", {"groups": ["laid_off"]})
-    answer(english, "work", {"employment_form": "self_employed"})
+    answer(english, "employment", {"employment_form": "self_employed"})
     answer(english, "business", {"business_registered_on": RECENTLY, "requested_loan_amount": "200,000"})
 
     assert "A loan of up to 200,000.00 yuan" in page(english.get("/screening/results/"))
@@ -272,7 +272,7 @@ def test_back_link_goes_to_the_previous_step_with_the_answers_filled_in(client):
     answer(client, "about-you", {"region_choice": "330800", "birth_date": "1999-05-02"})
     answer(client, "groups", {"groups": ["laid_off"]})
 
-    work = page(client.get(step_url("work")))
+    work = page(client.get(step_url("employment")))
     assert f'href="{step_url("groups")}"' in work
     groups = page(client.get(step_url("groups")))
     assert re.search(r'value="laid_off"[^>]*checked', groups)
