@@ -8,7 +8,7 @@ from django.core import mail, signing
 from applications.models import Application, Document, Notification, Status
 from eligibility.screener.storage import COOKIE_NAME, SALT
 from tests.applications.files import image_bytes, pdf_bytes, upload
-from tests.factories import GRADUATE_FACTS, VALID_ID_NUMBER, ApplicationFactory, CitizenFactory
+from tests.factories import GRADUATE_FACTS, VALID_ID_NUMBER, ApplicationFactory, CitizenFactory, ready_to_submit
 
 pytestmark = pytest.mark.django_db
 
@@ -107,17 +107,7 @@ def test_whole_journey_to_a_reference_number(client, citizen, django_capture_on_
 
 
 def test_submit_twice_makes_one_application_with_one_reference(client, citizen, django_capture_on_commit_callbacks):
-    application = ApplicationFactory(applicant=citizen)
-    for kind in ("identity_card", "graduation_certificate", "social_insurance_receipts"):
-        Document.objects.create(
-            application=application,
-            kind=kind,
-            original_name="x.pdf",
-            size=10,
-            content_type="application/pdf",
-            uploaded_by=citizen,
-            file="documents/x.pdf",
-        )
+    application = ready_to_submit(applicant=citizen)
     url = f"/applications/drafts/{application.pk}/check/"
     with django_capture_on_commit_callbacks(execute=True):
         first = client.post(url, {"declaration": "on"})

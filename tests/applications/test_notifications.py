@@ -15,33 +15,16 @@ from applications.services.notifications import (
 )
 from applications.tasks import send_due_notifications
 from tests.conftest import DEAD_BROKER_URL, repoint_broker
-from tests.factories import ApplicationFactory, CitizenFactory
+from tests.factories import ApplicationFactory, CitizenFactory, ready_to_submit
 
 pytestmark = pytest.mark.django_db
-
-
-def ready_application(**kwargs):
-    from applications.models import Document
-
-    application = ApplicationFactory(**kwargs)
-    for kind in ("identity_card", "graduation_certificate", "social_insurance_receipts"):
-        Document.objects.create(
-            application=application,
-            kind=kind,
-            original_name="x.pdf",
-            size=10,
-            content_type="application/pdf",
-            uploaded_by=application.applicant,
-            file="documents/x.pdf",
-        )
-    return application
 
 
 def test_notifications_are_written_in_the_applicants_language(django_capture_on_commit_callbacks, sms_outbox):
     person = CitizenFactory(username="13900001111", preferred_language="zh-hans")
     person.email = "wang@example.com"
     person.save()
-    application = ready_application(applicant=person)
+    application = ready_to_submit(applicant=person)
     with django_capture_on_commit_callbacks(execute=True):
         application_submit(application=application, acting_user=person, declaration=True)
     application.refresh_from_db()
@@ -53,7 +36,7 @@ def test_notifications_are_written_in_the_applicants_language(django_capture_on_
 
 
 def test_a_message_is_not_lost_when_the_broker_is_down(broker_down, django_capture_on_commit_callbacks, sms_outbox):
-    application = ready_application()
+    application = ready_to_submit()
     with django_capture_on_commit_callbacks(execute=True):
         application_submit(application=application, acting_user=application.applicant, declaration=True)
     application.refresh_from_db()
@@ -108,7 +91,7 @@ def test_beat_schedules_the_resend_job(settings):
 def test_outbox_is_delivered_by_a_real_worker_after_an_outage(celery_worker_process):
     from portal.celery import app
 
-    application = ready_application()
+    application = ready_to_submit()
     working_broker = app.conf.broker_url
     repoint_broker(app, DEAD_BROKER_URL)  # Redis unreachable while the person submits
     try:

@@ -4,7 +4,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from applications.models import Application, Document, Notification, Status
+from applications.models import Application, Notification, Status
 from applications.services.intake import application_submit
 from applications.services.sla import (
     calendar_parse,
@@ -19,7 +19,7 @@ from applications.services.sla import (
 from applications.services.transitions import application_transition
 from applications.tasks import flag_overdue_cases
 from eligibility.models import Parameter, ParameterValue
-from tests.factories import ApplicationFactory, CaseworkerFactory, SupervisorFactory
+from tests.factories import ApplicationFactory, CaseworkerFactory, SupervisorFactory, ready_to_submit
 
 # --- Working days -----------------------------------------------------------------------
 
@@ -107,17 +107,7 @@ def test_a_later_parameter_value_applies_only_to_later_submissions():
 
 @pytest.mark.django_db
 def test_a_submitted_application_is_due_fifteen_working_days_after_today():
-    application = ApplicationFactory()
-    for kind in ("identity_card", "graduation_certificate", "social_insurance_receipts"):
-        Document.objects.create(
-            application=application,
-            kind=kind,
-            original_name="x.pdf",
-            size=10,
-            content_type="application/pdf",
-            uploaded_by=application.applicant,
-            file="documents/x.pdf",
-        )
+    application = ready_to_submit()
     application_submit(application=application, acting_user=application.applicant, declaration=True)
     application.refresh_from_db()
     today = timezone.localdate()
