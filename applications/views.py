@@ -152,19 +152,8 @@ def _documents_step(request, application):
     form = DocumentUploadForm(kinds=[*kinds, Document.Kind.OTHER])
     if request.method == "POST" and "upload" in request.POST:
         form = DocumentUploadForm(request.POST, request.FILES, kinds=[*kinds, Document.Kind.OTHER])
-        if form.is_valid():
-            try:
-                document_services.document_attach(
-                    application=application,
-                    kind=form.cleaned_data["kind"],
-                    uploaded=form.cleaned_data["file"],
-                    acting_user=request.user,
-                )
-            except ValidationError as exc:
-                form.add_error("file", exc)
-            else:
-                messages.success(request, _("Uploaded. We are checking the file."))
-                return redirect("applications:step", pk=application.pk, step="documents")
+        if _attach_uploaded(request, application, form):
+            return redirect("applications:step", pk=application.pk, step="documents")
     elif request.method == "POST":
         try:
             intake.application_mark_documents_done(application=application)
@@ -179,6 +168,24 @@ def _documents_step(request, application):
     context["required"] = [(Document.Kind(k), have.get(k, [])) for k in kinds]
     context["other_documents"] = have.get(Document.Kind.OTHER, [])
     return render(request, "applications/step_documents.html", context)
+
+
+def _attach_uploaded(request, application, form) -> bool:
+    """Attaches the file of a valid upload form; a refusal is shown at the file field."""
+    if not form.is_valid():
+        return False
+    try:
+        document_services.document_attach(
+            application=application,
+            kind=form.cleaned_data["kind"],
+            uploaded=form.cleaned_data["file"],
+            acting_user=request.user,
+        )
+    except ValidationError as exc:
+        form.add_error("file", exc)
+        return False
+    messages.success(request, _("Uploaded. We are checking the file."))
+    return True
 
 
 STEP_HANDLERS = {
@@ -291,19 +298,8 @@ def case_withdraw(request, reference: str):
 def case_upload(request, reference: str):
     application = selectors.case_for_owner(request.user, reference)
     form = DocumentUploadForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            document_services.document_attach(
-                application=application,
-                kind=form.cleaned_data["kind"],
-                uploaded=form.cleaned_data["file"],
-                acting_user=request.user,
-            )
-        except ValidationError as exc:
-            form.add_error("file", exc)
-        else:
-            messages.success(request, _("Uploaded. We are checking the file."))
-            return redirect("applications:case", reference=reference)
+    if _attach_uploaded(request, application, form):
+        return redirect("applications:case", reference=reference)
     return render(request, "applications/case.html", _case_context(application, upload_form=form), status=400)
 
 
@@ -353,8 +349,7 @@ def document_file(request, pk: int):
 @login_required
 def inbox(request):
     messages_list = list(selectors.inbox_of(request.user)[:100])
+    # Rendered first, so that what is new now is shown as new this once.
     response = render(request, "applications/inbox.html", {"notifications": messages_list})
-    for notification in messages_list:
-        if notification.read_at is None:
-            inbox_mark_read(person=request.user, notification_id=notification.pk)
+    inbox_mark_read(person=request.user, notification_ids=[n.pk for n in messages_list if n.read_at is None])
     return response

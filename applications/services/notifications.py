@@ -156,7 +156,10 @@ def notifications_send_due(*, now=None) -> int:
     return sent
 
 
-def inbox_mark_read(*, person, notification_id: int) -> None:
-    Notification.objects.filter(
-        pk=notification_id, recipient=person, channel=Notification.Channel.INBOX, read_at__isnull=True
+def inbox_mark_read(*, person, notification_ids: list[int]) -> int:
+    """Marks the person's own inbox messages read, in one update; returns how many changed."""
+    if not notification_ids:
+        return 0
+    return Notification.objects.filter(
+        pk__in=notification_ids, recipient=person, channel=Notification.Channel.INBOX, read_at__isnull=True
     ).update(read_at=timezone.now())

@@ -113,7 +113,6 @@ def claim_next(request):
 
 def _case_context(request, application, *, revealed: dict | None = None, **forms) -> dict:
     revealed = revealed or {}
-    birth_date = application.facts.get("birth_date")
     return {
         "application": application,
         "actions": review.case_actions(application=application, person=request.user),
@@ -123,7 +122,7 @@ def _case_context(request, application, *, revealed: dict | None = None, **forms
             "bank_account": revealed.get("bank_account") or mask_bank_account(application.bank_account),
         },
         "revealed": revealed,
-        "birth_date": date.fromisoformat(birth_date) if birth_date else None,
+        "birth_date": application.birth_date,
         "facts": describe_facts(application.facts),
         "comparison": selectors_staff.evaluation_comparison(application=application),
         "duplicates": selectors_staff.case_duplicates(application=application, viewer=request.user),
@@ -162,17 +161,46 @@ def case_reveal(request, application):
 @staff_case
 def case_note(request, application):
     form = NoteForm(request.POST)
+    return _act_on_form(
+        request,
+        application,
+        form,
+        form_name="note_form",
+        act=lambda data: review.case_note_add(
+            application=application, author=request.user, text=data["text"], request=request
+        ),
+        success=_("Note added."),
+        error_field="text",
+        done_url=_case_url(application, "timeline"),
+    )
+
+
+def _act_on_form(
+    request,
+    application,
+    form,
+    *,
+    form_name: str,
+    act,
+    success: str,
+    error_field: str | None = None,
+    done_url: str | None = None,
+    moved_on=(IllegalTransition,),
+):
+    """The shape of every decision made through a form on the case page: a valid
+    form calls the service; the case having moved on meanwhile is said and shown;
+    a refusal is shown at the form (400) with everything entered kept."""
     if form.is_valid():
         try:
-            review.case_note_add(
-                application=application, author=request.user, text=form.cleaned_data["text"], request=request
-            )
+            act(form.cleaned_data)
+        except moved_on as exc:
+            return _moved_on(request, application, exc)
         except ValidationError as exc:
-            form.add_error("text", exc)
+            form.add_error(error_field, exc)
         else:
-            messages.success(request, _("Note added."))
-            return redirect(_case_url(application, "timeline"))
-    return _render_case(request, application, status=400, note_form=form)
+            messages.success(request, success)
+            return redirect(done_url or _case_url(application))
+    return _render_case(request, application, status=400, **{form_name: form})
 
 
 def _case_url(application, anchor: str = "") -> str:
@@ -232,63 +260,53 @@ def case_approve(request, application):
 @require_POST
 @staff_case
 def case_reject(request, application):
-    form = RejectForm(request.POST)
-    if form.is_valid():
-        try:
-            review.application_reject(
-                application=application,
-                caseworker=request.user,
-                reason_codes=list(form.cleaned_data["reasons"]),
-                free_text=form.cleaned_data["free_text"],
-                request=request,
-            )
-        except IllegalTransition as exc:
-            return _moved_on(request, application, exc)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, _("The application is refused. The applicant has been told why."))
-            return redirect("staff:case", reference=application.reference)
-    return _render_case(request, application, status=400, reject_form=form)
+    return _act_on_form(
+        request,
+        application,
+        RejectForm(request.POST),
+        form_name="reject_form",
+        act=lambda data: review.application_reject(
+            application=application,
+            caseworker=request.user,
+            reason_codes=list(data["reasons"]),
+            free_text=data["free_text"],
+            request=request,
+        ),
+        success=_("The application is refused. The applicant has been told why."),
+    )
 
 
 @require_POST
 @staff_case
 def case_request_info(request, application):
-    form = RequestInfoForm(request.POST)
-    if form.is_valid():
-        try:
-            review.application_request_info(
-                application=application,
-                caseworker=request.user,
-                document_kinds=form.cleaned_data["document_kinds"],
-                message=form.cleaned_data["message"],
-                request=request,
-            )
-        except IllegalTransition as exc:
-            return _moved_on(request, application, exc)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            messages.success(request, _("The request is sent. The case waits for the applicant's answer."))
-            return redirect("staff:case", reference=application.reference)
-    return _render_case(request, application, status=400, request_form=form)
+    return _act_on_form(
+        request,
+        application,
+        RequestInfoForm(request.POST),
+        form_name="request_form",
+        act=lambda data: review.application_request_info(
+            application=application,
+            caseworker=request.user,
+            document_kinds=data["document_kinds"],
+            message=data["message"],
+            request=request,
+        ),
+        success=_("The request is sent. The case waits for the applicant's answer."),
+    )
 
 
 @require_POST
 @staff_case
 def case_return(request, application):
-    form = ReturnForm(request.POST)
-    if form.is_valid():
-        try:
-            review.application_return_to_review(
-                application=application, supervisor=request.user, note=form.cleaned_data["note"], request=request
-            )
-        except (review.CaseUnavailable, IllegalTransition) as exc:
-            return _moved_on(request, application, exc)
-        except ValidationError as exc:
-            form.add_error("note", exc)
-        else:
-            messages.success(request, _("The case is back in review."))
-            return redirect("staff:case", reference=application.reference)
-    return _render_case(request, application, status=400, return_form=form)
+    return _act_on_form(
+        request,
+        application,
+        ReturnForm(request.POST),
+        form_name="return_form",
+        act=lambda data: review.application_return_to_review(
+            application=application, supervisor=request.user, note=data["note"], request=request
+        ),
+        success=_("The case is back in review."),
+        error_field="note",
+        moved_on=(review.CaseUnavailable, IllegalTransition),
+    )
