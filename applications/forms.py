@@ -3,9 +3,8 @@ from datetime import date
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from stdnum.cn import ric
-from stdnum.exceptions import ValidationError as StdnumError
 
+from applications.id_numbers import birth_date_of, validate_id_number
 from applications.models import Document
 from portal.accounts.identifiers import normalise_mobile, validate_mobile
 
@@ -42,14 +41,7 @@ class PersonalForm(forms.Form):
     )
 
     def clean_id_number(self) -> str:
-        raw = self.cleaned_data["id_number"].strip().upper().replace(" ", "")
-        try:
-            return ric.validate(raw)
-        except StdnumError:
-            raise forms.ValidationError(
-                _("This is not a valid resident identity number. Check each digit and the last character."),
-                code="invalid_id_number",
-            ) from None
+        return validate_id_number(self.cleaned_data["id_number"])
 
     def clean_birth_date(self) -> date:
         birth_date = self.cleaned_data["birth_date"]
@@ -65,12 +57,12 @@ class PersonalForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         id_number, birth_date = cleaned.get("id_number"), cleaned.get("birth_date")
-        if id_number and birth_date and ric.get_birth_date(id_number) != birth_date:
+        if id_number and birth_date and birth_date_of(id_number) != birth_date:
             self.add_error(
                 "birth_date",
                 forms.ValidationError(
                     _("The date of birth does not match the one in your identity number (%(date)s)."),
-                    params={"date": ric.get_birth_date(id_number).isoformat()},
+                    params={"date": birth_date_of(id_number).isoformat()},
                     code="birth_date_mismatch",
                 ),
             )
