@@ -55,8 +55,23 @@ beat: install
 	$(BIN)/celery -A portal beat --loglevel=INFO --schedule=$${BEAT_SCHEDULE_FILE:-var/celerybeat-schedule}
 
 messages: install
-	$(BIN)/python manage.py makemessages -l zh_Hans --no-obsolete --ignore=.venv --ignore=var
+	$(BIN)/python manage.py makemessages -l zh_Hans --no-obsolete --ignore=.venv --ignore=.venv-bench --ignore=bench --ignore=var
 	$(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
+
+# `make bench`: the engine's speed (docs/PERFORMANCE.md). OpenFisca, the reference, lives in a
+# venv of its own (.venv-bench): it pins an older gunicorn than the portal. Not part of `make test`.
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
+
+.PHONY: bench
+
+$(BENCH_STAMP): requirements-bench.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	touch $(BENCH_STAMP)
+
+bench: install $(BENCH_STAMP)
+	env -u DATABASE_URL $(BIN)/python bench/run.py

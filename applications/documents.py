@@ -9,9 +9,12 @@ import io
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from applications.models import Document
+from eligibility.engine import proving_documents
+from eligibility.facts import Facts, FactsInvalid, parse_facts
 
 Kind = Document.Kind
 
@@ -38,36 +41,19 @@ def sniff_content_type(head: bytes) -> str | None:
 
 
 def required_documents(programme_slug: str, facts: dict) -> list[str]:
-    """The document kinds an application must carry, from the programme and the person's facts."""
-    groups = set(facts.get("groups") or [])
-    kinds = [Kind.IDENTITY_CARD]
-
-    def group_evidence() -> list[str]:
-        evidence = []
-        if "college_graduate" in groups:
-            evidence.append(Kind.GRADUATION_CERTIFICATE)
-        if groups & {"registered_unemployed", "laid_off"}:
-            evidence.append(Kind.UNEMPLOYMENT_REGISTRATION)
-        if "employment_difficulty" in groups:
-            evidence.append(Kind.DIFFICULTY_CERTIFICATE)
-        return evidence
-
-    if programme_slug == "flexible-si-subsidy":
-        kinds += [*group_evidence(), Kind.SOCIAL_INSURANCE_RECEIPTS]
-    elif programme_slug in ("startup-subsidy", "startup-loan", "free-business-site"):
-        kinds += group_evidence()
-        if facts.get("employment_form") == "self_employed" or programme_slug == "startup-subsidy":
-            kinds.append(Kind.BUSINESS_LICENCE)
-    elif programme_slug == "public-service-job-subsidy":
-        kinds += [Kind.DIFFICULTY_CERTIFICATE, Kind.PUBLIC_SERVICE_CONTRACT]
-    elif programme_slug == "pension-suspension":
-        kinds.append(Kind.SOCIAL_INSURANCE_RECEIPTS)
-    elif programme_slug == "training-subsidy":
-        kinds += [
-            *([Kind.UNEMPLOYMENT_REGISTRATION] if "registered_unemployed" in groups else []),
-            Kind.TRAINING_CERTIFICATE,
-        ]
-    return list(dict.fromkeys(kinds))
+    """The document kinds an application must carry: what proves each condition
+    that decides the programme for this person, as the rules name it
+    (``eligibility.engine.proving_documents``): the identity card always, every
+    part of an AND, the parts of an OR that hold. ``facts`` are in wire form;
+    an answer that does not read proves nothing."""
+    known = {}
+    for name, value in (facts or {}).items():
+        try:
+            known.update(parse_facts({name: value}))
+        except FactsInvalid:
+            continue
+    kinds = proving_documents(programme_slug, Facts(known), timezone.localdate())
+    return [Kind(kind) for kind in kinds]
 
 
 @dataclass

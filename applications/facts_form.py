@@ -1,197 +1,172 @@
-"""The "your situation" step: the eligibility facts a programme's rules read.
+"""The "your situation" step: the facts the chosen programme's rules need for this person.
 
-Which facts a programme needs is not listed by hand: it is what the engine
-reports missing for that programme when it knows nothing (so a rule change
-changes the form). Answers are kept in their wire form (catalogue section 2).
+Nothing here lists questions by hand. The questions, their wording and choices
+come from the one registry the screener uses (``eligibility.screener.questions``);
+which of them are asked comes from the programme's rules
+(``eligibility.relevance``): question by question, in catalogue order, a fact
+is asked when its answer can still change the programme's status or amount
+given the answers before it. So the graduation questions appear only for a
+graduate, the registration date only for a registered business.
+
+The form reacts to answers on the server: when an answer opens new questions
+(ticking "college graduate"), the page comes back with them, filled in from the
+screening where it can, and a message asking to answer them. Answers to
+questions that no longer apply are removed when the step is saved, and the
+check-your-answers page does not show them. Answers are kept in their wire
+form (catalogue, section 2).
 """
 
+from collections.abc import Mapping
 from datetime import date
-from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from eligibility.engine import evaluate
-from eligibility.facts import FACT_FIELDS, EmploymentForm, FactType, Group, code_label, parse_facts
-from eligibility.parameter_set import ParameterSet
+from eligibility.engine import ask_in_order
+from eligibility.facts import FACT_FIELDS, FactsInvalid, FactType, code_label, parse_facts
+from eligibility.regions import region_name
+from eligibility.screener.forms import answers_of
+from eligibility.screener.questions import Question, application_question
 from eligibility.wording import is_chinese
 
-# Facts asked elsewhere in the application (birth date with the personal
-# details) or set by the deployment (region).
-ASKED_ELSEWHERE = {"birth_date", "region"}
-# Facts that change the amount rather than the outcome, per programme.
-AMOUNT_FACTS = {"startup-loan": ["requested_loan_amount"]}
-# Asked only when another answer makes them matter.
-CONDITIONS = {
-    "graduation_date": ("groups", Group.COLLEGE_GRADUATE),
-    "employed_since_graduation": ("groups", Group.COLLEGE_GRADUATE),
-    "business_registered_on": ("employment_form", EmploymentForm.SELF_EMPLOYED),
-}
+# Asked with the personal details (the birth date must match the identity number).
+ASKED_ELSEWHERE = ("birth_date",)
+# Always asked: the district decides which office handles the application.
+ALWAYS_ASKED = ("region",)
+SHOWN_FIELD = "asked_facts"  # which questions the page showed, to tell new ones from unanswered ones
 
-YES_NO = [("true", _("Yes")), ("false", _("No"))]
-
-QUESTIONS = {
-    "groups": (_("Do any of these describe you?"), _("Tick all that apply. Leave all empty if none does.")),
-    "graduation_date": (_("When did you graduate?"), _("The date on your graduation certificate.")),
-    "employed_since_graduation": (
-        _("Have you worked under a labour contract since you graduated?"),
-        _("Formal employment with a contract, not part-time or platform work."),
-    ),
-    "employment_form": (_("How do you work now?"), ""),
-    "plans_business": (_("Do you intend to start a business?"), ""),
-    "business_registered_on": (
-        _("When was your business registered?"),
-        _("The date on your business licence."),
-    ),
-    "pays_flexible_pension": (
-        _("Do you pay basic pension insurance yourself, as a flexibly employed person?"),
-        "",
-    ),
-    "pays_flexible_medical": (
-        _("Do you pay basic medical insurance yourself, as a flexibly employed person?"),
-        "",
-    ),
-    "public_service_post_months": (
-        _("How many months have you worked in a short-term public-service post?"),
-        _("Enter 0 if none."),
-    ),
-    "training_certificate": (
-        _("Have you completed a subsidised vocational training course and received its certificate?"),
-        "",
-    ),
-    "hardship_declared": (_("Do you have real difficulty paying your pension premiums?"), ""),
-    "requested_loan_amount": (
-        _("How much do you want to borrow (yuan)?"),
-        _("Leave empty to see the most you can ask for."),
-    ),
-}
+QUESTION_ORDER = tuple(name for name in FACT_FIELDS if name not in ASKED_ELSEWHERE)
 
 
-def facts_for_programme(slug: str) -> list[str]:
-    today = timezone.localdate()
-    results = evaluate(parse_facts({}), today, parameters=ParameterSet.in_force(today))
-    result = next(r for r in results if r.programme_slug == slug)
-    names = [name for name in result.missing_facts if name not in ASKED_ELSEWHERE]
-    return [name for name in FACT_FIELDS if name in {*names, *AMOUNT_FACTS.get(slug, [])}]
+def _stored_values(facts: Mapping[str, object]) -> dict[str, object]:
+    """The stored answers as fact values; one that no longer reads is dropped."""
+    values = {}
+    for name, value in facts.items():
+        if name not in FACT_FIELDS or value is None:
+            continue
+        try:
+            values[name] = parse_facts({name: value}).get(name)
+        except FactsInvalid:
+            continue
+    return values
 
 
-def _field_for(name: str) -> forms.Field:
-    label, help_text = QUESTIONS[name]
-    fact_type = FACT_FIELDS[name].type
-    required = name not in CONDITIONS and name != "requested_loan_amount"
-    if fact_type == FactType.DATE:
-        return forms.DateField(
-            label=label, help_text=help_text, required=required, widget=forms.DateInput(attrs={"type": "date"})
-        )
-    if fact_type == FactType.GROUPS:
-        return forms.MultipleChoiceField(
-            label=label,
-            help_text=help_text,
-            required=False,
-            choices=Group.choices,
-            widget=forms.CheckboxSelectMultiple,
-        )
-    if fact_type == FactType.EMPLOYMENT_FORM:
-        return forms.ChoiceField(
-            label=label, help_text=help_text, choices=EmploymentForm.choices, widget=forms.RadioSelect
-        )
-    if fact_type == FactType.BOOL:
-        return forms.ChoiceField(
-            label=label, help_text=help_text, required=required, choices=YES_NO, widget=forms.RadioSelect
-        )
-    if fact_type == FactType.INT:
-        return forms.IntegerField(label=label, help_text=help_text, required=required, min_value=0, max_value=600)
-    return forms.DecimalField(
-        label=label,
-        help_text=help_text,
-        required=required,
-        min_value=Decimal("0"),
-        max_digits=14,
-        decimal_places=2,
-    )
+def asked_facts(programme_slug: str, values: Mapping[str, object], *, today: date | None = None) -> list[str]:
+    """The situation questions asked of this person for this programme, in order, given
+    the answers ``values`` (fact values)."""
+    today = today or timezone.localdate()
+    given = {name: values.get(name) for name in (*ASKED_ELSEWHERE, *ALWAYS_ASKED)}
+    rest = [name for name in QUESTION_ORDER if name not in ALWAYS_ASKED]
+    groups = ask_in_order([(name,) for name in rest], values, today, slug=programme_slug, given=given)
+    return [*ALWAYS_ASKED, *(name for group in groups for name in group)]
+
+
+def _posted_value(question: Question, data) -> object | None:
+    """The fact value of what was posted for ``question``; None when missing or not valid."""
+    cleaned = {}
+    try:
+        for name, field in question.fields().items():
+            widget_value = field.widget.value_from_datadict(data, {}, name)
+            cleaned[name] = field.clean(widget_value)
+        wire = question.to_wire(cleaned)
+    except ValidationError:
+        return None
+    if wire is None:
+        return None
+    try:
+        return parse_facts({question.fact: wire}).get(question.fact)
+    except FactsInvalid:
+        return None
 
 
 class SituationForm(forms.Form):
-    def __init__(self, *args, programme, initial_facts: dict, **kwargs):
-        self.names = facts_for_programme(programme.slug)
-        initial = {name: _initial(initial_facts.get(name)) for name in self.names if name in initial_facts}
-        super().__init__(*args, initial=initial, **kwargs)
-        for name in self.names:
-            self.fields[name] = _field_for(name)
+    def __init__(self, data=None, *, programme, initial_facts: dict, **kwargs):
+        self.programme = programme
+        stored = _stored_values(initial_facts)
+        shown_before: set[str] = set()
+        values = dict(stored)
+        if data is not None:
+            # A client that does not send the list (not our page) is taken to have seen every question.
+            shown = data.get(SHOWN_FIELD)
+            shown_before = set(filter(None, shown.split(","))) if shown is not None else set(QUESTION_ORDER)
+            for name in shown_before & set(QUESTION_ORDER):
+                values[name] = _posted_value(application_question(name), data)
+        self.names = asked_facts(programme.slug, values)
+        self.questions = [application_question(name) for name in self.names]
+        initial = {}
+        for question in self.questions:
+            if question.fact in initial_facts and initial_facts[question.fact] is not None:
+                initial.update(question.initial(initial_facts[question.fact]))
+        # Questions the answers just opened: shown filled in from what we know, and asked to be checked.
+        self.new_questions = [] if data is None else [q for q in self.questions if q.fact not in shown_before]
+        if data is not None and self.new_questions:
+            data = data.copy()
+            for question in self.new_questions:
+                for name in question.fields():
+                    if name in initial and name not in data:
+                        value = initial[name]
+                        if isinstance(value, list) and hasattr(data, "setlist"):
+                            data.setlist(name, value)
+                        else:
+                            data[name] = value
+        super().__init__(data, initial={**initial, SHOWN_FIELD: ",".join(self.names)}, **kwargs)
+        self.fields[SHOWN_FIELD] = forms.CharField(widget=forms.HiddenInput, required=False)
+        for question in self.questions:
+            self.fields.update(question.fields())
+        self._facts: dict[str, object] = {}
+
+    def full_clean(self):
+        super().full_clean()
+        if not self.is_bound:
+            return
+        if self.new_questions:
+            for question in self.new_questions:
+                self._errors.pop(question.field_name, None)
+            self.add_error(None, _("Your answers bring new questions. Answer them below, then continue."))
+        # If the page is shown again, it lists the questions it now shows.
+        self.data = self.data.copy()
+        self.data[SHOWN_FIELD] = ",".join(self.names)
 
     def clean(self):
         cleaned = super().clean()
-        for name, (depends_on, value) in CONDITIONS.items():
-            if name not in self.fields:
-                continue
-            applies = _applies(cleaned.get(depends_on), value)
-            if applies and cleaned.get(name) in (None, ""):
-                self.add_error(name, _("Answer this question."))
-            if (
-                applies
-                and name.endswith(("_date", "_on"))
-                and cleaned.get(name)
-                and cleaned[name] > timezone.localdate()
-            ):
-                self.add_error(name, _("The date cannot be in the future."))
+        self._facts = answers_of(self, self.questions, cleaned)
         return cleaned
 
     def facts(self) -> dict:
-        """The answers in wire form; a question that does not apply is removed (None)."""
-        facts: dict = {}
-        for name in self.names:
-            value = self.cleaned_data.get(name)
-            if name in CONDITIONS:
-                depends_on, expected = CONDITIONS[name]
-                if not _applies(self.cleaned_data.get(depends_on), expected):
-                    value = None
-            facts[name] = _wire(value)
+        """The answers in wire form. Every other situation fact is ``None``: an answer
+        to a question that no longer applies is removed, not used."""
+        facts: dict[str, object] = dict.fromkeys(QUESTION_ORDER)
+        facts.update(self._facts)
         return facts
 
 
-def _applies(answer, expected) -> bool:
-    if isinstance(answer, list | tuple | set):
-        return expected in answer
-    return answer == expected
-
-
-def _initial(value):
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
-
-
-def _wire(value):
-    if value in (None, ""):
-        return None
-    if value in ("true", "false"):
-        return value == "true"
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    return value
-
-
-def describe_facts(facts: dict) -> list[tuple[str, str, str]]:
-    """(fact name, question, answer in words) for the check-your-answers page."""
+def describe_facts(facts: dict, programme_slug: str | None = None) -> list[tuple[str, str, str]]:
+    """(fact name, question, answer in words) for the check-your-answers page: with
+    ``programme_slug``, only the answers that programme's rules use for this person."""
+    values = _stored_values(facts)
+    if programme_slug is None:
+        names = [name for name in QUESTION_ORDER if name in values]
+    else:
+        names = [name for name in asked_facts(programme_slug, values) if name in values]
     rows = []
-    for name, field in FACT_FIELDS.items():
-        if name not in facts or name in ASKED_ELSEWHERE:
-            continue
+    for name in names:
         value = facts[name]
+        field_type = FACT_FIELDS[name].type
         if isinstance(value, bool):
-            shown = str(_("Yes") if value else _("No"))
+            shown = application_question(name).display(value)
         elif isinstance(value, list):
             separator = "、" if is_chinese() else ", "
             shown = separator.join(code_label(code) for code in value) or str(_("None of these"))
-        elif field.type == FactType.DATE:
+        elif field_type == FactType.DATE:
             shown = date_format(date.fromisoformat(value), "DATE_FORMAT")
-        elif field.type == FactType.EMPLOYMENT_FORM:
+        elif field_type == FactType.EMPLOYMENT_FORM:
             shown = code_label(value)
+        elif field_type == FactType.REGION:
+            shown = region_name(value)
         else:
-            shown = str(value)
-        rows.append((name, str(QUESTIONS[name][0]) if name in QUESTIONS else str(field.label), shown))
+            shown = application_question(name).display(value)
+        rows.append((name, str(application_question(name).label), shown))
     return rows

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from eligibility import history, services
 from eligibility.models import Parameter, ParameterChange, ParameterValue, Programme
+from eligibility.parameter_cache import policy_version_bump
 from eligibility.parameter_types import ParameterType, display_value
 
 
@@ -55,6 +56,10 @@ class ProgrammeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        policy_version_bump()  # in the admin's transaction: screenings see the new texts on commit
 
 
 class ParameterValueInline(admin.TabularInline):

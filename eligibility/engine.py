@@ -12,7 +12,9 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from eligibility.facts import FACT_FIELDS, Facts
+from eligibility.parameter_cache import parameters_in_force
 from eligibility.parameter_set import ParameterInForce, ParameterNotInForce, ParameterSet, ProgrammeInfo
+from eligibility.relevance import ask_in_order, relevant_facts, relevant_facts_for
 from eligibility.results import Amount, CriterionResult, ProgrammeResult, Status, results_to_dict
 from eligibility.rules import PROGRAMMES
 from eligibility.rules.logic import Context
@@ -27,8 +29,12 @@ __all__ = [
     "ProgrammeInfo",
     "ProgrammeResult",
     "Status",
+    "ask_in_order",
     "evaluate",
     "evaluate_many",
+    "proving_documents",
+    "relevant_facts",
+    "relevant_facts_for",
     "results_to_dict",
 ]
 
@@ -36,11 +42,12 @@ __all__ = [
 def evaluate(facts: Facts, as_of: date, *, parameters: ParameterSet | None = None) -> list[ProgrammeResult]:
     """Screens one person on ``as_of``.
 
-    ``parameters`` defaults to the values in force on ``as_of``; pass a set to
-    reuse it, or to see what other values would decide (a what-if preview).
+    ``parameters`` defaults to the values in force on ``as_of``, from the
+    parameter cache (no SQL once warm, ``eligibility.parameter_cache``); pass a
+    set to reuse it, or to see what other values would decide (a what-if preview).
     """
     if parameters is None:
-        parameters = ParameterSet.in_force(as_of)
+        parameters = parameters_in_force(as_of)
     context = Context(facts=facts, as_of=as_of, parameters=parameters, region_served=settings.LINGHUO_REGION_CODE)
     return [_evaluate_programme(programme, context) for programme in parameters.programmes]
 
@@ -49,6 +56,16 @@ def evaluate_many(list_of_facts: Iterable[Facts], as_of: date) -> list[list[Prog
     """Screens many people on one date; parameters and programmes are loaded once (two queries)."""
     parameters = ParameterSet.in_force(as_of)
     return [evaluate(facts, as_of, parameters=parameters) for facts in list_of_facts]
+
+
+def proving_documents(slug: str, facts: Facts, as_of: date, *, parameters: ParameterSet | None = None) -> list[str]:
+    """The kinds of document (``applications.models.Document.Kind`` values) that prove
+    the conditions deciding programme ``slug`` for this person: the identity card,
+    every part of an AND, the parts of an OR that hold (``Node.proof``)."""
+    if parameters is None:
+        parameters = parameters_in_force(as_of)
+    context = Context(facts=facts, as_of=as_of, parameters=parameters, region_served=settings.LINGHUO_REGION_CODE)
+    return list(PROGRAMMES[slug].documents(context))
 
 
 def _evaluate_programme(programme: ProgrammeInfo, context: Context) -> ProgrammeResult:

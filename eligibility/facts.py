@@ -60,6 +60,7 @@ class FactField:
     name: str
     type: FactType
     label: Promise  # what the portal asks for, as in "We need to know: <label>"
+    maximum: int | None = None  # the largest sensible whole number; more is a typing error
 
 
 def _fields(*fields: FactField) -> dict[str, FactField]:
@@ -79,6 +80,11 @@ FACT_FIELDS: dict[str, FactField] = _fields(
     ),
     FactField("employment_form", FactType.EMPLOYMENT_FORM, gettext_lazy("how you work now")),
     FactField("plans_business", FactType.BOOL, gettext_lazy("whether you intend to start a business")),
+    FactField(
+        "business_registered",
+        FactType.BOOL,
+        gettext_lazy("whether your business is registered (has a business licence)"),
+    ),
     FactField("business_registered_on", FactType.DATE, gettext_lazy("the date your business was registered")),
     FactField(
         "pays_flexible_pension",
@@ -94,6 +100,7 @@ FACT_FIELDS: dict[str, FactField] = _fields(
         "public_service_post_months",
         FactType.INT,
         gettext_lazy("how many months you have worked in a short-term public-service post"),
+        maximum=120,  # ten years: posts are short-term (000 "Sixth")
     ),
     FactField(
         "training_certificate",
@@ -160,6 +167,10 @@ class Facts(Mapping[str, object]):
             if name == "groups":
                 value = frozenset(value)
             cleaned[name] = value
+        # Catalogue, section 2: a given registration date implies a registered business.
+        if "business_registered_on" in cleaned and "business_registered" not in cleaned:
+            cleaned["business_registered"] = True
+            cleaned = {name: cleaned[name] for name in FACT_FIELDS if name in cleaned}
         self._values = MappingProxyType(cleaned)
 
     def __getitem__(self, name: str) -> object:
@@ -218,6 +229,13 @@ def parse_facts(data: object) -> Facts:
             values[name] = _PARSERS[field.type](raw)
         except FactsInvalid as invalid:
             errors[name] = invalid.errors["value"]
+            continue
+        if field.maximum is not None and values[name] > field.maximum:
+            errors[name] = [_("Enter at most %(maximum)s.") % {"maximum": field.maximum}]
+    if values.get("business_registered") is False and "business_registered_on" in values:
+        errors["business_registered"] = [
+            _("A business with a registration date is registered: leave out the date, or answer true.")
+        ]
     if errors:
         raise FactsInvalid(errors)
     return Facts(values)

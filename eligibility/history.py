@@ -15,6 +15,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from eligibility.parameter_cache import policy_version_bump
+
 
 @dataclass(frozen=True)
 class PolicyModels:
@@ -101,6 +103,7 @@ def value_add(
         parameter=parameter, valid_from=valid_from, value=value, note=note, created_by=acting_user
     )
     _log(models, parameter, "added", valid_from, value, None, acting_user, note, origin)
+    policy_version_bump()
     return row
 
 
@@ -111,6 +114,7 @@ def value_change(models: PolicyModels, *, row, value, acting_user, note: str, or
     row.note = note
     row.save(update_fields=["value", "note"])
     _log(models, row.parameter, "changed", row.valid_from, value, previous, acting_user, note, origin)
+    policy_version_bump()
     return row
 
 
@@ -118,6 +122,7 @@ def value_delete(models: PolicyModels, *, row, acting_user, note: str, origin: s
     check_is_future(row)
     _log(models, row.parameter, "deleted", row.valid_from, row.value, None, acting_user, note, origin)
     row.delete()
+    policy_version_bump()
 
 
 def _log(models, parameter, action, valid_from, value, previous_value, acting_user, note, origin) -> None:

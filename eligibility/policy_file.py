@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from eligibility import history
 from eligibility.history import PolicyModels
+from eligibility.parameter_cache import policy_version_bump
 from eligibility.parameter_types import CodeSet, ParameterType, ParameterUnit, clean_value
 from eligibility.rules import PROGRAMMES
 
@@ -290,6 +291,7 @@ def import_policy(
 
 def _apply(policy: Policy, models: PolicyModels, acting_user, origin: str) -> ImportReport:
     report, errors = ImportReport(), []
+    policy_version_bump()  # programmes and parameters may change: cached parameter sets go on commit
     existing_programmes = {row.slug: row for row in models.programme.objects.all()}
     next_position = max((row.position for row in existing_programmes.values()), default=0) + 1
     for spec in policy.programmes:

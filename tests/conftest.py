@@ -42,6 +42,19 @@ def _service_marks(request):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_parameter_cache():
+    """Each test's database is rolled back: parameter sets cached by an earlier test are not its own."""
+    from django.core.cache import cache
+
+    from eligibility.parameter_cache import forget_local
+
+    cache.clear()
+    forget_local()
+    yield
+    forget_local()
+
+
+@pytest.fixture(autouse=True)
 def _clear_sms_outbox():
     sms.outbox.clear()
     yield

@@ -3,7 +3,7 @@
 from datetime import date
 
 from eligibility.models import Parameter
-from eligibility.parameter_set import ParameterSet
+from eligibility.parameter_cache import parameters_in_force
 from eligibility.rules import PROGRAMMES, parameters_for
 from eligibility.wording import is_chinese
 
@@ -11,7 +11,7 @@ from eligibility.wording import is_chinese
 def programme_catalogue(*, as_of: date) -> dict[str, object]:
     """Programmes in catalogue order with the keys of the parameters they read, and
     every parameter in force on ``as_of`` with the programmes that read it. Three queries."""
-    parameters = ParameterSet.in_force(as_of)
+    parameters = parameters_in_force(as_of)
     chinese = is_chinese()
     keys_by_programme = {
         programme.slug: parameters_for(programme.slug) if programme.slug in PROGRAMMES else ()

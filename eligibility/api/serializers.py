@@ -8,7 +8,7 @@ and the facts part is generated from ``FACT_FIELDS`` so that it cannot drift.
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from eligibility.facts import FACT_FIELDS, EmploymentForm, FactType, Group
+from eligibility.facts import FACT_FIELDS, EmploymentForm, FactField, FactType, Group
 from eligibility.results import Status
 
 
@@ -26,14 +26,15 @@ class DecimalFactField(serializers.Field):
     pass
 
 
-def _fact_field(type_: FactType, help_text: str) -> serializers.Field:
-    options = {"required": False, "allow_null": True, "help_text": help_text}
+def _fact_field(fact: FactField) -> serializers.Field:
+    type_ = fact.type
+    options = {"required": False, "allow_null": True, "help_text": str(fact.label)}
     if type_ == FactType.DATE:
         return serializers.DateField(**options)
     if type_ == FactType.BOOL:
         return serializers.BooleanField(**options)
     if type_ == FactType.INT:
-        return serializers.IntegerField(min_value=0, **options)
+        return serializers.IntegerField(min_value=0, max_value=fact.maximum, **options)
     if type_ == FactType.DECIMAL:
         return DecimalFactField(**options)
     if type_ == FactType.REGION:
@@ -48,7 +49,7 @@ class FactsSerializer(serializers.Serializer):
     """What is known about the person; every fact is optional, absent or null means unknown."""
 
     def get_fields(self):
-        return {name: _fact_field(field.type, str(field.label)) for name, field in FACT_FIELDS.items()}
+        return {name: _fact_field(field) for name, field in FACT_FIELDS.items()}
 
 
 class ScreeningRequestSerializer(serializers.Serializer):

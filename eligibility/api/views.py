@@ -13,7 +13,7 @@ from eligibility.api.body import json_object_from
 from eligibility.api.catalogue import programme_catalogue
 from eligibility.api.errors import RequestInvalid, api_exception_handler, fact_errors
 from eligibility.api.throttling import ScreeningRateThrottle
-from eligibility.facts import FactsInvalid, parse_as_of, parse_facts
+from eligibility.facts import FactsInvalid, Group, parse_as_of, parse_facts
 from eligibility.results import results_to_dict
 from eligibility.services import screening_run
 
@@ -31,7 +31,7 @@ CATALOGUE_EXAMPLE = {
     "as_of": "2024-03-01",
     "facts": {
         "birth_date": "1999-05-02",
-        "groups": ["college_graduate"],
+        "groups": [Group.COLLEGE_GRADUATE.value],
         "graduation_date": "2023-06-30",
         "employed_since_graduation": False,
         "employment_form": "part_time",

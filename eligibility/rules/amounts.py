@@ -22,6 +22,10 @@ class Expression:
     def parameter_keys(self) -> tuple[str, ...]:
         return ()
 
+    def facts(self) -> tuple[str, ...]:
+        """The facts the expression reads: answering them can change an amount."""
+        return ()
+
 
 class Param(Expression):
     """The value of a parameter in force on ``as_of``."""
@@ -45,6 +49,9 @@ class FactValue(Expression):
     def value(self, context: Context):
         return context.facts.get(self.name)
 
+    def facts(self) -> tuple[str, ...]:
+        return (self.name,)
+
 
 class _Pair(Expression):
     def __init__(self, left: Expression, right: Expression):
@@ -53,6 +60,9 @@ class _Pair(Expression):
 
     def parameter_keys(self) -> tuple[str, ...]:
         return self.left.parameter_keys() + self.right.parameter_keys()
+
+    def facts(self) -> tuple[str, ...]:
+        return self.left.facts() + self.right.facts()
 
 
 class Product(_Pair):
@@ -74,6 +84,9 @@ class AmountRule:
     def parameter_keys(self) -> tuple[str, ...]:
         raise NotImplementedError
 
+    def facts(self) -> tuple[str, ...]:
+        raise NotImplementedError
+
 
 class PerMonth(AmountRule):
     """``value`` per month for at most ``periods`` months."""
@@ -90,6 +103,9 @@ class PerMonth(AmountRule):
     def parameter_keys(self) -> tuple[str, ...]:
         return self.value.parameter_keys() + self.periods.parameter_keys()
 
+    def facts(self) -> tuple[str, ...]:
+        return self.value.facts() + self.periods.facts()
+
 
 class Once(AmountRule):
     """``value``, paid once."""
@@ -104,6 +120,9 @@ class Once(AmountRule):
 
     def parameter_keys(self) -> tuple[str, ...]:
         return self.value.parameter_keys()
+
+    def facts(self) -> tuple[str, ...]:
+        return self.value.facts()
 
 
 class LoanUpTo(AmountRule):
@@ -122,3 +141,6 @@ class LoanUpTo(AmountRule):
 
     def parameter_keys(self) -> tuple[str, ...]:
         return self.cap.parameter_keys()
+
+    def facts(self) -> tuple[str, ...]:
+        return self.cap.facts() + self.requested.facts()

@@ -13,16 +13,18 @@ each person with parameters loaded once). Numbers always come from parameters
 by key, never from literals.
 """
 
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from eligibility.dates import add_months, add_years, age_on
-from eligibility.facts import FACT_FIELDS, Facts
+from eligibility.facts import EMPLOYMENT_FORM_CODES, FACT_FIELDS, Facts
 from eligibility.parameter_set import ParameterInForce, ParameterSet
+from eligibility.regions import OUTSIDE_SERVED_REGION, region_name, same_city
 from eligibility.wording import Age, Listing, Money, ParameterText, Sentence
 
 
@@ -56,7 +58,18 @@ def _in_fact_order(names: set[str]) -> tuple[str, ...]:
 
 
 class Node:
-    """A condition on the facts of one person on one date."""
+    """A condition on the facts of one person on one date.
+
+    A leaf condition reads one fact (``fact``): ``test`` decides it for a value
+    of that fact, ``candidates`` gives values that between them make it true
+    and false, and ``documents`` names the kinds of document
+    (``applications.models.Document.Kind`` values) that prove it when it holds.
+    Composite conditions combine leaves; ``leaves`` and ``decide`` let
+    ``eligibility.relevance`` ask which facts can still change an outcome.
+    """
+
+    fact: str | None = None
+    documents: tuple[str, ...] = ()
 
     def evaluate(self, context: Context) -> Outcome:
         raise NotImplementedError
@@ -64,6 +77,25 @@ class Node:
     def parameter_keys(self) -> tuple[str, ...]:
         """The parameters this condition reads, so that results can say which were used."""
         return ()
+
+    def leaves(self) -> Iterator["Node"]:
+        yield self
+
+    def decide(self, leaf_values: Mapping[int, bool]) -> bool:
+        """The condition's value when each leaf (by ``id``) has the value given."""
+        return leaf_values[id(self)]
+
+    def test(self, value: object, context: Context) -> bool:
+        """Whether the leaf holds when its fact has ``value`` (never ``None``)."""
+        raise NotImplementedError
+
+    def candidates(self, context: Context) -> Iterable[object]:
+        """Values of ``fact`` that make the leaf true and false; for ``groups``, the codes it looks at."""
+        raise NotImplementedError
+
+    def proof(self, context: Context) -> tuple[str, ...]:
+        """The documents that prove this condition holds for this person (it must hold)."""
+        return self.documents
 
 
 class _Composite(Node):
@@ -74,6 +106,10 @@ class _Composite(Node):
 
     def parameter_keys(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(key for part in self.parts for key in part.parameter_keys()))
+
+    def leaves(self) -> Iterator[Node]:
+        for part in self.parts:
+            yield from part.leaves()
 
     def _unknown_of(self, outcomes: list[Outcome]) -> Outcome:
         missing = {name for outcome in outcomes if outcome.passed is None for name in outcome.missing}
@@ -92,6 +128,13 @@ class All(_Composite):
             return Outcome(True, tuple(reason for outcome in outcomes for reason in outcome.reasons))
         return self._unknown_of(outcomes)
 
+    def decide(self, leaf_values: Mapping[int, bool]) -> bool:
+        return all(part.decide(leaf_values) for part in self.parts)
+
+    def proof(self, context: Context) -> tuple[str, ...]:
+        # Every part decides an AND that holds.
+        return tuple(dict.fromkeys(kind for part in self.parts for kind in part.proof(context)))
+
 
 class Any(_Composite):
     """At least one part holds. True as soon as one part is true, even if others are unknown."""
@@ -105,6 +148,14 @@ class Any(_Composite):
             return Outcome(False, tuple(reason for outcome in outcomes for reason in outcome.reasons))
         return self._unknown_of(outcomes)
 
+    def decide(self, leaf_values: Mapping[int, bool]) -> bool:
+        return any(part.decide(leaf_values) for part in self.parts)
+
+    def proof(self, context: Context) -> tuple[str, ...]:
+        # The parts that hold made an OR hold; parts that fail or are unknown prove nothing.
+        kinds = [kind for part in self.parts if part.evaluate(context).passed for kind in part.proof(context)]
+        return tuple(dict.fromkeys(kinds))
+
 
 class Not(Node):
     """The part does not hold; unknown stays unknown. The reasons describe the
@@ -115,6 +166,15 @@ class Not(Node):
 
     def parameter_keys(self) -> tuple[str, ...]:
         return self.part.parameter_keys()
+
+    def leaves(self) -> Iterator[Node]:
+        return self.part.leaves()
+
+    def decide(self, leaf_values: Mapping[int, bool]) -> bool:
+        return not self.part.decide(leaf_values)
+
+    def proof(self, context: Context) -> tuple[str, ...]:
+        return self.documents  # a fact that does not hold is declared, not proved by a document
 
     def evaluate(self, context: Context) -> Outcome:
         outcome = self.part.evaluate(context)
@@ -129,14 +189,23 @@ class Not(Node):
 class HasGroup(Node):
     """``code`` is in ``groups``."""
 
-    def __init__(self, code: str):
+    fact = "groups"
+
+    def __init__(self, code: str, *, documents: tuple[str, ...] = ()):
         self.code = code
+        self.documents = documents
+
+    def test(self, value, context: Context) -> bool:
+        return self.code in value
+
+    def candidates(self, context: Context) -> Iterable[object]:
+        return (self.code,)
 
     def evaluate(self, context: Context) -> Outcome:
         groups = context.facts.get("groups")
         if groups is None:
             return _unknown("groups")
-        if self.code in groups:
+        if self.test(groups, context):
             return Outcome(True, (Sentence(_("You are in the group “%(group)s”."), group=self.code),))
         return Outcome(False, (Sentence(_("You are not in the group “%(group)s”."), group=self.code),))
 
@@ -144,11 +213,26 @@ class HasGroup(Node):
 class AnyGroup(Node):
     """Any of the groups listed by the code-list parameter ``parameter_key`` is in ``groups``."""
 
-    def __init__(self, parameter_key: str):
+    fact = "groups"
+
+    def __init__(self, parameter_key: str, *, documents: Mapping[str, tuple[str, ...]] | None = None):
         self.parameter_key = parameter_key
+        self.documents_by_group = dict(documents or {})
 
     def parameter_keys(self) -> tuple[str, ...]:
         return (self.parameter_key,)
+
+    def test(self, value, context: Context) -> bool:
+        return any(code in value for code in context.value(self.parameter_key))
+
+    def candidates(self, context: Context) -> Iterable[object]:
+        return tuple(context.value(self.parameter_key))
+
+    def proof(self, context: Context) -> tuple[str, ...]:
+        # Each listed group the person is in is proved by its own certificate.
+        groups = context.facts.get("groups") or ()
+        listed = [code for code in context.value(self.parameter_key) if code in groups]
+        return tuple(dict.fromkeys(kind for code in listed for kind in self.documents_by_group.get(code, ())))
 
     def evaluate(self, context: Context) -> Outcome:
         groups = context.facts.get("groups")
@@ -199,14 +283,25 @@ class _Window(Node):
     add = staticmethod(add_months)
     not_before = False  # whether the event must have happened on or before as_of
 
-    def __init__(self, fact: str, parameter_key: str):
+    def __init__(self, fact: str, parameter_key: str, *, documents: tuple[str, ...] = ()):
         if fact not in _WINDOW_WORDING or (self.not_before and fact not in _NOT_YET_WORDING):
             raise ValueError(f"No wording for the date fact {fact}")
         self.fact = fact
         self.parameter_key = parameter_key
+        self.documents = documents
 
     def parameter_keys(self) -> tuple[str, ...]:
         return (self.parameter_key,)
+
+    def test(self, value, context: Context) -> bool:
+        if self.not_before and value > context.as_of:
+            return False
+        return context.as_of <= self.add(value, context.value(self.parameter_key))
+
+    def candidates(self, context: Context) -> Iterable[object]:
+        start = self.add(context.as_of, -context.value(self.parameter_key))
+        day = timedelta(days=1)
+        return (context.as_of, context.as_of + day, start, start - day, start + day, date(1900, 1, 1))
 
     def evaluate(self, context: Context) -> Outcome:
         day = context.facts.get(self.fact)
@@ -271,10 +366,17 @@ _BOOLEAN_WORDING = {
 class IsTrue(Node):
     """The yes/no fact ``fact`` is true."""
 
-    def __init__(self, fact: str):
+    def __init__(self, fact: str, *, documents: tuple[str, ...] = ()):
         if fact not in _BOOLEAN_WORDING:
             raise ValueError(f"No wording for the yes/no fact {fact}")
         self.fact = fact
+        self.documents = documents
+
+    def test(self, value, context: Context) -> bool:
+        return value is True
+
+    def candidates(self, context: Context) -> Iterable[object]:
+        return (True, False)
 
     def evaluate(self, context: Context) -> Outcome:
         value = context.facts.get(self.fact)
@@ -283,18 +385,63 @@ class IsTrue(Node):
         return Outcome(value, (_BOOLEAN_WORDING[self.fact][0 if value else 1],))
 
 
-class FactEquals(Node):
-    """``employment_form`` (or another code fact) is ``code``."""
+class BusinessRegistered(Node):
+    """The person's business is registered (``business_registered``). "Not yet"
+    is an answer, not a gap: the criterion fails and the explanation says when
+    the programme can be claimed, and what helps before (catalogue,
+    ``startup-subsidy`` 2)."""
 
-    def __init__(self, fact: str, code: str):
-        self.fact = fact
-        self.code = code
+    fact = "business_registered"
+
+    def __init__(self, window_key: str, *, documents: tuple[str, ...] = ()):
+        self.window_key = window_key
+        self.documents = documents
+
+    def parameter_keys(self) -> tuple[str, ...]:
+        return (self.window_key,)
+
+    def test(self, value, context: Context) -> bool:
+        return value is True
+
+    def candidates(self, context: Context) -> Iterable[object]:
+        return (True, False)
 
     def evaluate(self, context: Context) -> Outcome:
         value = context.facts.get(self.fact)
         if value is None:
             return _unknown(self.fact)
-        if value == self.code:
+        if value:
+            return Outcome(True, (_("Your business is registered."),))
+        sentence = Sentence(
+            _(
+                "Your business is not registered yet. Once it is registered, you can claim this within "
+                "%(window)s of registration. Before that, a guaranteed start-up loan and free business "
+                "premises can help you start."
+            ),
+            window=ParameterText(context.parameter(self.window_key)),
+        )
+        return Outcome(False, (sentence,))
+
+
+class FactEquals(Node):
+    """``employment_form`` (or another code fact) is ``code``."""
+
+    def __init__(self, fact: str, code: str, *, documents: tuple[str, ...] = ()):
+        self.fact = fact
+        self.code = code
+        self.documents = documents
+
+    def test(self, value, context: Context) -> bool:
+        return value == self.code
+
+    def candidates(self, context: Context) -> Iterable[object]:
+        return _codes_of(self.fact, (self.code,))
+
+    def evaluate(self, context: Context) -> Outcome:
+        value = context.facts.get(self.fact)
+        if value is None:
+            return _unknown(self.fact)
+        if self.test(value, context):
             return Outcome(True, (Sentence(_("Your form of work is %(form)s."), form=value),))
         return Outcome(
             False, (Sentence(_("Your form of work is %(form)s, not %(expected)s."), form=value, expected=self.code),)
@@ -304,19 +451,26 @@ class FactEquals(Node):
 class FactIn(Node):
     """The code fact ``fact`` is one of the codes of the code-list parameter ``parameter_key``."""
 
-    def __init__(self, fact: str, parameter_key: str):
+    def __init__(self, fact: str, parameter_key: str, *, documents: tuple[str, ...] = ()):
         self.fact = fact
         self.parameter_key = parameter_key
+        self.documents = documents
 
     def parameter_keys(self) -> tuple[str, ...]:
         return (self.parameter_key,)
+
+    def test(self, value, context: Context) -> bool:
+        return value in context.value(self.parameter_key)
+
+    def candidates(self, context: Context) -> Iterable[object]:
+        return _codes_of(self.fact, tuple(context.value(self.parameter_key)))
 
     def evaluate(self, context: Context) -> Outcome:
         value = context.facts.get(self.fact)
         if value is None:
             return _unknown(self.fact)
         listed = context.parameter(self.parameter_key)
-        if value in listed.value:
+        if self.test(value, context):
             sentence = Sentence(
                 _("Your form of work is %(form)s, which counts as flexible employment (%(forms)s)."),
                 form=value,
@@ -336,11 +490,20 @@ class WorkedInPost(Node):
 
     fact = "public_service_post_months"
 
+    def __init__(self, *, documents: tuple[str, ...] = ()):
+        self.documents = documents
+
+    def test(self, value, context: Context) -> bool:
+        return value >= 1
+
+    def candidates(self, context: Context) -> Iterable[object]:
+        return (0, 1)
+
     def evaluate(self, context: Context) -> Outcome:
         months = context.facts.get(self.fact)
         if months is None:
             return _unknown(self.fact)
-        if months >= 1:
+        if self.test(months, context):
             sentence = Sentence(
                 ngettext_lazy(
                     "You have worked %(months)s month in a short-term public-service post.",
@@ -356,38 +519,74 @@ class WorkedInPost(Node):
 # --- Conditions of every programme ------------------------------------------------------
 
 
+class _RegionName:
+    """A region's name, in the language the explanation is rendered in."""
+
+    __slots__ = ("code",)
+
+    def __init__(self, code: str):
+        self.code = code
+
+    def __str__(self) -> str:
+        return region_name(self.code)
+
+
 class RegionServed(Node):
-    """``region`` is the region this portal serves (setting ``LINGHUO_REGION_CODE``);
-    an absent region counts as that region (catalogue, section 2: "default 330800")."""
+    """``region`` is served: its first four digits are those of the region this
+    portal serves (setting ``LINGHUO_REGION_CODE``), so that a city serves its
+    districts and counties (catalogue, section 4). An absent region counts as
+    served (catalogue, section 2: "default 330800")."""
+
+    fact = "region"
+
+    def test(self, value, context: Context) -> bool:
+        return same_city(value, context.region_served)
+
+    def candidates(self, context: Context) -> Iterable[object]:
+        return (context.region_served, OUTSIDE_SERVED_REGION)
 
     def evaluate(self, context: Context) -> Outcome:
         region = context.facts.get("region")
+        served = _RegionName(context.region_served)
         if region is None:
-            sentence = Sentence(
-                _("This portal serves region %(served)s; we assume you live there."), served=context.region_served
-            )
+            sentence = Sentence(_("This portal serves %(served)s; we assume you live there."), served=served)
             return Outcome(True, (sentence,))
-        if region == context.region_served:
+        if self.test(region, context):
             return Outcome(
-                True, (Sentence(_("You live in region %(region)s, which this portal serves."), region=region),)
+                True,
+                (Sentence(_("You live in %(region)s, which this portal serves."), region=_RegionName(region)),),
             )
-        sentence = Sentence(
-            _("You live in region %(region)s; this portal serves region %(served)s."),
-            region=region,
-            served=context.region_served,
-        )
+        if region == OUTSIDE_SERVED_REGION:
+            sentence = Sentence(_("You live outside %(served)s; this portal serves only %(served)s."), served=served)
+        else:
+            sentence = Sentence(
+                _("You live in %(region)s; this portal serves %(served)s."), region=_RegionName(region), served=served
+            )
         return Outcome(False, (sentence,))
 
 
 class AgeWithin(Node):
     """Age on ``as_of`` is at least the parameter ``minimum_key`` and below ``limit_key``."""
 
-    def __init__(self, minimum_key: str, limit_key: str):
+    fact = "birth_date"
+
+    def __init__(self, minimum_key: str, limit_key: str, *, documents: tuple[str, ...] = ()):
         self.minimum_key = minimum_key
         self.limit_key = limit_key
+        self.documents = documents
 
     def parameter_keys(self) -> tuple[str, ...]:
         return (self.minimum_key, self.limit_key)
+
+    def test(self, value, context: Context) -> bool:
+        age = age_on(value, context.as_of) if value <= context.as_of else 0
+        return context.value(self.minimum_key) <= age < context.value(self.limit_key)
+
+    def candidates(self, context: Context) -> Iterable[object]:
+        day = timedelta(days=1)
+        youngest = add_years(context.as_of, -context.value(self.minimum_key))
+        oldest = add_years(context.as_of, -context.value(self.limit_key))
+        return (youngest, youngest + day, oldest, oldest + day, context.as_of + day)
 
     def evaluate(self, context: Context) -> Outcome:
         birth_date = context.facts.get("birth_date")
@@ -425,6 +624,12 @@ class LoanWithinCap(Node):
     def parameter_keys(self) -> tuple[str, ...]:
         return (self.cap_key,)
 
+    def test(self, value, context: Context) -> bool:
+        return True
+
+    def candidates(self, context: Context) -> Iterable[object]:
+        return (context.value(self.cap_key),)
+
     def evaluate(self, context: Context) -> Outcome:
         cap = context.parameter(self.cap_key)
         requested: Decimal | None = context.facts.get(self.fact)
@@ -448,6 +653,13 @@ class LoanWithinCap(Node):
                 cap=ParameterText(cap),
             )
         return Outcome(True, (sentence,))
+
+
+def _codes_of(fact: str, codes: tuple[str, ...]) -> tuple[str, ...]:
+    """Every code a code fact can take, so that tests on the same fact are weighed together."""
+    if fact == "employment_form":
+        return tuple(sorted(EMPLOYMENT_FORM_CODES))
+    return codes
 
 
 def missing_sentence(missing: tuple[str, ...]) -> Sentence:

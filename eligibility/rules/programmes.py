@@ -18,6 +18,7 @@ from eligibility.rules.logic import (
     All,
     Any,
     AnyGroup,
+    BusinessRegistered,
     Context,
     FactEquals,
     FactIn,
@@ -41,6 +42,31 @@ EMPLOYMENT_PRIORITY = "002_f6e820d7d86db059.txt"  # employment priority strategy
 HECHI_REPORT = "003_0ca708ce36f5ae5d.txt"  # Hechi: public-welfare posts and training subsidies
 MOHRSS_BRIEFING = "004_87cd4aff85bd153c.txt"  # MOHRSS: occupational injury protection pilot
 LOCAL_SETTING = "local setting"  # the criterion rests on local settings, not on a policy text
+
+# What proves a condition: ``applications.models.Document.Kind`` values, named
+# here so that the rules do not depend on the applications app.
+IDENTITY_CARD = "identity_card"
+GRADUATION_CERTIFICATE = "graduation_certificate"
+UNEMPLOYMENT_REGISTRATION = "unemployment_registration"
+DIFFICULTY_CERTIFICATE = "difficulty_certificate"
+BUSINESS_LICENCE = "business_licence"
+SOCIAL_INSURANCE_RECEIPTS = "social_insurance_receipts"
+TRAINING_CERTIFICATE = "training_certificate"
+PUBLIC_SERVICE_CONTRACT = "public_service_contract"
+
+# The certificate that proves membership of a target group; a group without one
+# (migrant workers, for example) is checked by the caseworker from the identity card.
+GROUP_PROOF = {
+    Group.COLLEGE_GRADUATE: (GRADUATION_CERTIFICATE,),
+    Group.REGISTERED_UNEMPLOYED: (UNEMPLOYMENT_REGISTRATION,),
+    Group.LAID_OFF: (UNEMPLOYMENT_REGISTRATION,),
+    Group.EMPLOYMENT_DIFFICULTY: (DIFFICULTY_CERTIFICATE,),
+}
+
+
+def in_group(code: str) -> HasGroup:
+    return HasGroup(code, documents=GROUP_PROOF.get(code, ()))
+
 
 _MET = _("Met.")
 _NOT_MET = _("Not met.")
@@ -74,6 +100,11 @@ class Criterion:
     def parameter_keys(cls) -> tuple[str, ...]:
         return cls.rule.parameter_keys()
 
+    @classmethod
+    def proof(cls, context: Context) -> tuple[str, ...]:
+        """The documents that prove this criterion for this person."""
+        return cls.rule.proof(context)
+
 
 # --- Every programme (catalogue, section 4, first paragraph) -------------------------------
 
@@ -93,16 +124,21 @@ class IsOfWorkingAge(Criterion):
 
     id = "working-age"
     source = LOCAL_SETTING
-    rule = AgeWithin("common.working_age_min", "common.retirement_age")
+    rule = AgeWithin("common.working_age_min", "common.retirement_age", documents=(IDENTITY_CARD,))
 
 
 # Conditions used by more than one criterion, written once.
 WORKS_FLEXIBLY = FactIn("employment_form", "common.flexible_forms")
+IN_KEY_GROUP = AnyGroup("common.key_groups", documents=GROUP_PROOF)
 KEY_GROUP_OR_RECENT_GRADUATE = Any(
-    AnyGroup("common.key_groups"),
-    All(HasGroup(Group.COLLEGE_GRADUATE), WithinYearsAfter("graduation_date", "startup.graduate_window_years")),
+    IN_KEY_GROUP,
+    All(
+        in_group(Group.COLLEGE_GRADUATE),
+        WithinYearsAfter("graduation_date", "startup.graduate_window_years", documents=(GRADUATION_CERTIFICATE,)),
+    ),
 )
-STARTS_OR_RUNS_BUSINESS = Any(FactEquals("employment_form", EmploymentForm.SELF_EMPLOYED), IsTrue("plans_business"))
+RUNS_OWN_BUSINESS = FactEquals("employment_form", EmploymentForm.SELF_EMPLOYED, documents=(BUSINESS_LICENCE,))
+STARTS_OR_RUNS_BUSINESS = Any(RUNS_OWN_BUSINESS, IsTrue("plans_business"))
 
 
 # --- flexible-si-subsidy ---------------------------------------------------------------------
@@ -117,10 +153,10 @@ class SocialInsuranceTargetGroup(Criterion):
     id = "target-group"
     source = QUZHOU_MEASURES
     rule = Any(
-        HasGroup(Group.EMPLOYMENT_DIFFICULTY),
+        in_group(Group.EMPLOYMENT_DIFFICULTY),
         All(
-            HasGroup(Group.COLLEGE_GRADUATE),
-            WithinMonthsAfter("graduation_date", "si.graduate_window_months"),
+            in_group(Group.COLLEGE_GRADUATE),
+            WithinMonthsAfter("graduation_date", "si.graduate_window_months", documents=(GRADUATION_CERTIFICATE,)),
             Not(IsTrue("employed_since_graduation")),
         ),
     )
@@ -143,7 +179,10 @@ class InsuredAsFlexibleWorker(Criterion):
 
     id = "insured-flexibly"
     source = QUZHOU_MEASURES
-    rule = Any(IsTrue("pays_flexible_pension"), IsTrue("pays_flexible_medical"))
+    rule = Any(
+        IsTrue("pays_flexible_pension", documents=(SOCIAL_INSURANCE_RECEIPTS,)),
+        IsTrue("pays_flexible_medical", documents=(SOCIAL_INSURANCE_RECEIPTS,)),
+    )
 
 
 # --- startup-subsidy and startup-loan --------------------------------------------------------
@@ -164,13 +203,16 @@ class EntrepreneurTargetGroup(Criterion):
 class RunsRegisteredBusiness(Criterion):
     """001 2.(1): "subsidies for entrepreneurship" for key groups "engaged in
     self-employment"; the business must be registered, and the claim made within
-    ``startup.apply_window_months`` of registration (a local setting)."""
+    ``startup.apply_window_months`` of registration (a local setting). A business
+    not registered yet fails this, with the advice to claim once it is
+    (catalogue, ``startup-subsidy`` 2)."""
 
     id = "runs-registered-business"
     source = STATE_COUNCIL_OPINIONS
     rule = All(
-        FactEquals("employment_form", EmploymentForm.SELF_EMPLOYED),
-        HappenedWithinMonths("business_registered_on", "startup.apply_window_months"),
+        RUNS_OWN_BUSINESS,
+        BusinessRegistered("startup.apply_window_months", documents=(BUSINESS_LICENCE,)),
+        HappenedWithinMonths("business_registered_on", "startup.apply_window_months", documents=(BUSINESS_LICENCE,)),
     )
 
 
@@ -203,7 +245,7 @@ class PublicServiceJobTargetGroup(Criterion):
 
     id = "target-group"
     source = QUZHOU_MEASURES
-    rule = HasGroup(Group.EMPLOYMENT_DIFFICULTY)
+    rule = in_group(Group.EMPLOYMENT_DIFFICULTY)
 
 
 class WorkedInPublicServicePost(Criterion):
@@ -212,7 +254,7 @@ class WorkedInPublicServicePost(Criterion):
 
     id = "public-service-post"
     source = QUZHOU_MEASURES
-    rule = WorkedInPost()
+    rule = WorkedInPost(documents=(PUBLIC_SERVICE_CONTRACT,))
 
 
 # --- occupational-injury-cover ------------------------------------------------------------------
@@ -246,7 +288,7 @@ class PaysFlexiblePension(Criterion):
 
     id = "insured-pension-flexibly"
     source = STATE_COUNCIL_OPINIONS
-    rule = IsTrue("pays_flexible_pension")
+    rule = IsTrue("pays_flexible_pension", documents=(SOCIAL_INSURANCE_RECEIPTS,))
 
 
 class DeclaresHardship(Criterion):
@@ -267,7 +309,7 @@ class TrainingTargetGroup(Criterion):
 
     id = "target-group"
     source = STATE_COUNCIL_OPINIONS
-    rule = Any(HasGroup(Group.REGISTERED_UNEMPLOYED), WORKS_FLEXIBLY)
+    rule = Any(in_group(Group.REGISTERED_UNEMPLOYED), WORKS_FLEXIBLY)
 
 
 class HasTrainingCertificate(Criterion):
@@ -276,7 +318,7 @@ class HasTrainingCertificate(Criterion):
 
     id = "training-certificate"
     source = STATE_COUNCIL_OPINIONS
-    rule = IsTrue("training_certificate")
+    rule = IsTrue("training_certificate", documents=(TRAINING_CERTIFICATE,))
 
 
 # --- free-business-site ----------------------------------------------------------------------------------
@@ -289,7 +331,7 @@ class BusinessSiteTargetGroup(Criterion):
 
     id = "target-group"
     source = STATE_COUNCIL_OPINIONS
-    rule = Any(AnyGroup("common.key_groups"), HasGroup(Group.COLLEGE_GRADUATE))
+    rule = Any(IN_KEY_GROUP, in_group(Group.COLLEGE_GRADUATE))
 
 
 # --- The catalogue ----------------------------------------------------------------------------------------
@@ -308,6 +350,13 @@ class ProgrammeRules:
     @property
     def per(self) -> str:
         return self.amount.per if self.amount else "none"
+
+    def documents(self, context: Context) -> tuple[str, ...]:
+        """The documents that prove the conditions deciding this programme for
+        this person: the identity card always, every part of an AND, the parts
+        of an OR that hold."""
+        kinds = [IDENTITY_CARD, *(kind for criterion in self.criteria for kind in criterion.proof(context))]
+        return tuple(dict.fromkeys(kinds))
 
     def parameter_keys(self) -> tuple[str, ...]:
         keys = [key for criterion in self.criteria for key in criterion.parameter_keys()]

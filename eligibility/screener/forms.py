@@ -23,21 +23,27 @@ class StepForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        answers: dict[str, object] = {}
-        for question in self.questions:
-            if question.field_name in self.errors:
-                continue
-            try:
-                answers[question.fact] = question.to_wire(cleaned)
-            except ValidationError as error:
-                for field, messages in error.message_dict.items():
-                    self.add_error(field, messages)
-        try:
-            parse_facts({fact: value for fact, value in answers.items() if value is not None})
-        except FactsInvalid as invalid:
-            by_fact = {question.fact: question for question in self.questions}
-            for fact, messages in invalid.errors.items():
-                self.add_error(by_fact[fact].error_field, messages)
-                answers.pop(fact, None)
-        self.answers = answers
+        self.answers = answers_of(self, self.questions, cleaned)
         return cleaned
+
+
+def answers_of(form: forms.Form, questions: list[Question], cleaned: dict) -> dict[str, object]:
+    """The answers to ``questions`` in wire form, checked by ``parse_facts`` as in
+    the API; what cannot be read is shown at its field and left out."""
+    answers: dict[str, object] = {}
+    for question in questions:
+        if question.field_name in form.errors:
+            continue
+        try:
+            answers[question.fact] = question.to_wire(cleaned)
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                form.add_error(field, messages)
+    try:
+        parse_facts({fact: value for fact, value in answers.items() if value is not None})
+    except FactsInvalid as invalid:
+        by_fact = {question.fact: question for question in questions}
+        for fact, messages in invalid.errors.items():
+            form.add_error(by_fact[fact].error_field if fact in by_fact else None, messages)
+            answers.pop(fact, None)
+    return answers

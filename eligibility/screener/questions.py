@@ -1,24 +1,30 @@
-"""The questions of the screener, one per fact, and the form fields that ask them.
+"""The questions about a person, one per fact, and the form fields that ask them.
+
+This is the one registry of wording: the screener and the application form
+(``applications.facts_form``) ask each fact in the same words, with the same
+choices and help. Which questions are asked is not decided here but by the
+rules (``eligibility.relevance``).
 
 A question turns what a person typed into the fact's wire form (catalogue,
 section 2, "Types on the wire") and back; ``eligibility.facts.parse_facts``
-then checks it, so that the screener and the API accept the same answers.
+then checks it, so that the screener, the form and the API accept the same answers.
 """
 
 from datetime import date
 from decimal import Decimal
 
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from eligibility.facts import EmploymentForm, Group
+from eligibility.regions import OUTSIDE_SERVED_REGION, region_name, served_districts, served_region_name
 
 YES = "yes"
 NO = "no"
-ELSEWHERE = "elsewhere"
+# The application form has always sent the wire words; both are understood.
+YES_NO_ALIASES = {"true": YES, "false": NO}
 EARLIEST_BIRTH_YEAR = 1900  # an earlier year is a typing error
 
 
@@ -101,13 +107,24 @@ class DateQuestion(Question):
         return text
 
 
+class YesNoField(forms.ChoiceField):
+    def to_python(self, value):
+        value = super().to_python(value)
+        return YES_NO_ALIASES.get(value, value)
+
+
 class YesNoQuestion(Question):
+    def __init__(self, fact: str, label, help_text="", *, yes_label=None, no_label=None):
+        super().__init__(fact, label, help_text)
+        self.yes_label = yes_label or _("Yes")
+        self.no_label = no_label or _("No")
+
     def fields(self):
         return {
-            self.fact: forms.ChoiceField(
+            self.fact: YesNoField(
                 label=self.label,
                 help_text=self.help_text,
-                choices=[(YES, _("Yes")), (NO, _("No"))],
+                choices=[(YES, self.yes_label), (NO, self.no_label)],
                 widget=RadioChoices,
                 error_messages={"required": _("Answer yes or no.")},
             )
@@ -121,7 +138,7 @@ class YesNoQuestion(Question):
         return None if not answer else answer == YES
 
     def display(self, value):
-        return str(_("Yes") if value else _("No"))
+        return str(self.yes_label if value else self.no_label)
 
 
 class ChoiceQuestion(Question):
@@ -220,58 +237,52 @@ class AmountQuestion(Question):
 
 
 class RegionQuestion(Question):
-    """The region served (setting ``LINGHUO_REGION_CODE``) or another one, by its code."""
+    """The district or county of the region served (setting ``LINGHUO_REGION_CODE``),
+    by name. The screener also offers "outside" it, which decides every programme;
+    the application form (``served_only``) offers only the districts served, so that
+    no application can be placed in another region."""
 
-    def __init__(self, label, help_text=""):
+    def __init__(self, label, help_text="", *, served_only: bool = False):
         super().__init__("region", label, help_text)
+        self.served_only = served_only
 
-    @property
-    def field_name(self) -> str:
-        return "region_choice"
+    def choices(self) -> list[tuple[str, str]]:
+        choices = served_districts()
+        if not self.served_only:
+            choices.append((OUTSIDE_SERVED_REGION, str(_("Outside %(city)s") % {"city": served_region_name()})))
+        return choices
 
     def fields(self):
-        served = settings.LINGHUO_REGION_CODE
         return {
-            "region_choice": forms.ChoiceField(
+            self.fact: forms.ChoiceField(
                 label=self.label,
                 help_text=self.help_text,
-                choices=[
-                    (served, _("Quzhou, including its districts and counties")),
-                    (ELSEWHERE, _("Somewhere else")),
-                ],
+                choices=self.choices(),
                 widget=RadioChoices,
-                error_messages={"required": _("Choose where you live.")},
-            ),
-            "region_code": forms.CharField(
-                label=_("If somewhere else: the 6-digit code of your region"),
-                help_text=_("The administrative division code, for example 330100."),
-                required=False,
-                widget=forms.TextInput(attrs={"inputmode": "numeric", "class": "input-short", "maxlength": 6}),
-            ),
+                required=not self.served_only,
+                error_messages={
+                    "required": _("Choose where you live."),
+                    "invalid_choice": _("Choose one of the districts and counties listed."),
+                },
+            )
         }
 
     def initial(self, value):
-        if value == settings.LINGHUO_REGION_CODE:
-            return {"region_choice": value}
-        return {"region_choice": ELSEWHERE, "region_code": value}
+        offered = {code for code, _name in self.choices()}
+        return {self.fact: value} if value in offered else {}
 
     def to_wire(self, cleaned):
-        choice = cleaned.get("region_choice")
-        if choice != ELSEWHERE:
-            return choice
-        code = (cleaned.get("region_code") or "").strip()
-        if not code:
-            raise ValidationError({"region_code": _("Enter the code of your region, or choose Quzhou.")})
-        return code
-
-    @property
-    def error_field(self) -> str:
-        return "region_code"  # the chosen region is always valid; a typed code may not be
+        return cleaned.get(self.fact) or None
 
     def display(self, value):
-        if value == settings.LINGHUO_REGION_CODE:
-            return str(_("Quzhou"))
-        return str(_("Somewhere else (region %(code)s)") % {"code": value})
+        return region_name(value)
+
+    def for_application(self) -> "RegionQuestion":
+        return RegionQuestion(
+            self.label,
+            _("Your application is handled by the office of the district or county you choose."),
+            served_only=True,
+        )
 
 
 GROUP_CHOICES = [
@@ -294,10 +305,11 @@ EMPLOYMENT_FORM_CHOICES = [
     (EmploymentForm.OTHER, _("Other")),
 ]
 
+# One question per fact (catalogue, section 2), in the order the facts are listed there.
 QUESTIONS: dict[str, Question] = {
     question.fact: question
     for question in (
-        RegionQuestion(_("Where do you live?")),
+        RegionQuestion(_("Where do you live?"), _("Choose your district or county.")),
         DateQuestion(
             "birth_date", _("What is your date of birth?"), earliest_year=EARLIEST_BIRTH_YEAR, autocomplete="bday"
         ),
@@ -314,6 +326,13 @@ QUESTIONS: dict[str, Question] = {
         ),
         ChoiceQuestion("employment_form", _("How do you work now?"), EMPLOYMENT_FORM_CHOICES),
         YesNoQuestion("plans_business", _("Do you intend to start a business?")),
+        YesNoQuestion(
+            "business_registered",
+            _("Is your business registered (do you have a business licence)?"),
+            _("An individual business or a small firm registered with the market regulation office."),
+            yes_label=_("Yes, it is registered"),
+            no_label=_("Not yet registered"),
+        ),
         DateQuestion(
             "business_registered_on",
             _("When was your business registered?"),
@@ -344,3 +363,10 @@ QUESTIONS: dict[str, Question] = {
         ),
     )
 }
+
+
+def application_question(fact: str) -> Question:
+    """The question of the application form for ``fact``: the same as the screener's,
+    except that the region is one of the districts served."""
+    question = QUESTIONS[fact]
+    return question.for_application() if isinstance(question, RegionQuestion) else question

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from eligibility.screener.flow import ScreeningFlow, step_by_slug
 from eligibility.screener.forms import StepForm
-from eligibility.screener.presentation import answer_views, programme_views
+from eligibility.screener.presentation import answer_views, results_page
 from eligibility.screener.storage import screening_answers_forget, screening_answers_keep, stored_answers
 from eligibility.services import screening_run
 
@@ -89,7 +89,7 @@ def results(request):
         "eligibility/screening_results.html",
         {
             "as_of": flow.today,
-            "programmes": programme_views(screening),
+            "results": results_page(screening),
             "answers": answer_views(flow),
             "unanswered_url": _step_url(unanswered.step.slug) if unanswered else "",
         },

@@ -455,3 +455,9 @@ def test_schema_is_valid_openapi(client):
     from drf_spectacular.validation import validate_schema
 
     validate_schema(yaml.safe_load(client.get("/api/v1/schema").content))
+
+
+def test_more_than_120_public_service_months_answer_400(client):
+    response = screen(client, {"facts": {"public_service_post_months": 121}}, language="en")
+    assert response.status_code == 400
+    assert response.json() == {"errors": {"facts.public_service_post_months": ["Enter at most 120."]}}

@@ -37,6 +37,7 @@ PLAUSIBLE = {
     "employed_since_graduation": st.booleans(),
     "employment_form": st.sampled_from([*EmploymentForm.values, "astronaut"]),
     "plans_business": st.booleans(),
+    "business_registered": st.booleans(),
     "business_registered_on": date_like,
     "pays_flexible_pension": st.booleans(),
     "pays_flexible_medical": st.booleans(),

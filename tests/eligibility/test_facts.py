@@ -22,6 +22,7 @@ def test_every_catalogue_fact_is_known():
         "employed_since_graduation",
         "employment_form",
         "plans_business",
+        "business_registered",
         "business_registered_on",
         "pays_flexible_pension",
         "pays_flexible_medical",
@@ -138,3 +139,10 @@ def test_parse_as_of():
     with pytest.raises(FactsInvalid) as invalid:
         parse_as_of("2024-02-30")
     assert list(invalid.value.errors) == ["as_of"]
+
+
+def test_public_service_months_are_bounded():
+    assert parse_facts({"public_service_post_months": 120})["public_service_post_months"] == 120
+    with translation.override("en"), pytest.raises(FactsInvalid) as caught:
+        parse_facts({"public_service_post_months": 121})
+    assert caught.value.errors == {"public_service_post_months": ["Enter at most 120."]}

@@ -40,6 +40,7 @@ CATALOGUE_KEYS = {
     "review.four_eyes_threshold": "5000.00",
     "review.sla_working_days": "15",
     "review.appeal_window_days": "60",
+    "review.rfi_reply_days": "15",
 }
 LOCAL_DEFAULTS = {
     "common.working_age_min",
@@ -52,6 +53,7 @@ LOCAL_DEFAULTS = {
     "review.four_eyes_threshold",
     "review.sla_working_days",
     "review.appeal_window_days",
+    "review.rfi_reply_days",
 }
 
 
@@ -219,4 +221,4 @@ def test_a_future_value_can_be_changed_or_deleted_and_each_change_is_logged(admi
 
 
 def test_the_catalogue_load_is_logged():
-    assert ParameterChange.objects.filter(origin="catalogue", action="added").count() == 19
+    assert ParameterChange.objects.filter(origin="catalogue", action="added").count() == 20

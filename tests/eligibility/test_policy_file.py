@@ -41,7 +41,7 @@ def future(days: int = 10) -> str:
 def test_shipped_catalogue_is_valid_and_complete():
     policy = read_policy(SHIPPED_CATALOGUE.read_text(encoding="utf-8"))
     assert [programme.slug for programme in policy.programmes] == list(Programme.objects.values_list("slug", flat=True))
-    assert len(policy.parameters) == 18
+    assert len(policy.parameters) == 19
 
 
 def test_export_then_import_changes_nothing(tmp_path, capsys):
@@ -174,5 +174,5 @@ def test_import_into_an_empty_database_loads_the_whole_history():
     Parameter.objects.all().delete()
     Programme.objects.all().delete()
     report = import_policy(read_policy(SHIPPED_CATALOGUE.read_text(encoding="utf-8")))
-    assert len(report.values_added) == 19 and not report.warnings
+    assert len(report.values_added) == 20 and not report.warnings
     assert Programme.objects.count() == 8

@@ -367,3 +367,50 @@ def test_parameters_used_are_reported():
     assert used["si.min_monthly_contribution"].local_default is True
     assert used["si.subsidy_rate"].local_default is False
     assert {"common.working_age_min", "common.retirement_age", "si.max_months"} <= set(used)
+
+
+# --- Release 2: registration and the region rule ------------------------------------------------------
+
+
+def test_a_business_not_registered_yet_fails_with_advice():
+    facts = {**ADULT, "groups": ["laid_off"], "employment_form": "self_employed", "business_registered": False}
+    results = screen("2024-03-01", **facts)
+    subsidy = results["startup-subsidy"]
+    assert subsidy.status == Status.INELIGIBLE
+    assert subsidy.missing_facts == []
+    explanation = criterion(subsidy, "runs-registered-business").explanation_en
+    assert "not registered yet" in explanation and "12 months" in explanation
+    assert "start-up loan" in explanation and "free business premises" in explanation
+    assert "营业执照" in criterion(subsidy, "runs-registered-business").explanation_zh or "登记" in (
+        criterion(subsidy, "runs-registered-business").explanation_zh
+    )
+    assert results["startup-loan"].status == Status.ELIGIBLE
+    assert results["free-business-site"].status == Status.ELIGIBLE
+
+
+def test_a_registration_date_means_registered():
+    from eligibility.facts import FactsInvalid, parse_facts
+
+    assert parse_facts({"business_registered_on": "2024-01-02"})["business_registered"] is True
+    with pytest.raises(FactsInvalid) as invalid:
+        parse_facts({"business_registered_on": "2024-01-02", "business_registered": False})
+    assert list(invalid.value.errors) == ["business_registered"]
+
+
+@pytest.mark.parametrize("region", ["330800", "330802", "330803", "330822", "330824", "330825", "330881", "330899"])
+def test_quzhous_districts_and_counties_are_served(region):
+    assert screen("2024-03-01", **GRADUATE, region=region)["flexible-si-subsidy"].status == Status.ELIGIBLE
+
+
+@pytest.mark.parametrize("region", ["330100", "330900", "000000", "110000"])
+def test_other_regions_are_not(region):
+    assert {r.status for r in screen("2024-03-01", **GRADUATE, region=region).values()} == {Status.INELIGIBLE}
+
+
+def test_regions_are_named_in_explanations():
+    served = criterion(screen("2024-03-01", **GRADUATE, region="330802")["flexible-si-subsidy"], "region-served")
+    assert "Kecheng District, Quzhou" in served.explanation_en
+    assert "衢州市柯城区" in served.explanation_zh
+    outside = criterion(screen("2024-03-01", **GRADUATE, region="000000")["flexible-si-subsidy"], "region-served")
+    assert "outside Quzhou" in outside.explanation_en
+    assert "000000" not in outside.explanation_en

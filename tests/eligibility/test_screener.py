@@ -42,7 +42,7 @@ def fields_on(client, slug):
 
 def graduate_working_part_time(client):
     """A recent graduate working part-time, paying pension insurance, with a training certificate."""
-    assert answer(client, "about-you", {"region_choice": "330800", "birth_date": "1999-05-02"}) == step_url("groups")
+    assert answer(client, "about-you", {"region": "330802", "birth_date": "1999-05-02"}) == step_url("groups")
     assert answer(client, "groups", {"groups": ["college_graduate"]}) == step_url("graduation")
     assert answer(client, "graduation", {"graduation_date": RECENTLY, "employed_since_graduation": "no"}) == step_url(
         "employment"
@@ -90,17 +90,18 @@ def test_unknown_step_is_not_found(client):
 
 
 def test_progress_is_shown(english):
-    assert "Step 1 of 8" in page(english.get(step_url("about-you")))
-    answer(english, "about-you", {"region_choice": "330800", "birth_date": "1999-05-02"})
-    assert "Step 2 of 8" in page(english.get(step_url("groups")))
+    assert "Step 1 of 9" in page(english.get(step_url("about-you")))
+    answer(english, "about-you", {"region": "330802", "birth_date": "1999-05-02"})
+    assert "Step 2 of 9" in page(english.get(step_url("groups")))
     answer(english, "groups", {"groups": []})
 
-    # No graduation step any more: the work step is the third of seven.
-    assert "Step 3 of 7" in page(english.get(step_url("employment")))
+    # In no target group, only the programmes of work, insurance and training remain open:
+    # no studies, no business steps. The work step is the third of five.
+    assert "Step 3 of 5" in page(english.get(step_url("employment")))
 
 
 def test_a_non_graduate_is_never_asked_the_graduation_date(english):
-    answer(english, "about-you", {"region_choice": "330800", "birth_date": "1990-01-01"})
+    answer(english, "about-you", {"region": "330802", "birth_date": "1990-01-01"})
 
     assert answer(english, "groups", {"groups": ["laid_off"]}) == step_url("employment")
     skipped = english.get(step_url("graduation"))
@@ -110,23 +111,41 @@ def test_a_non_graduate_is_never_asked_the_graduation_date(english):
 
 
 def test_a_graduate_is_asked_the_graduation_date(client):
-    answer(client, "about-you", {"region_choice": "330800", "birth_date": "1999-05-02"})
+    answer(client, "about-you", {"region": "330802", "birth_date": "1999-05-02"})
     answer(client, "groups", {"groups": ["college_graduate"]})
 
     assert fields_on(client, "graduation") == {"graduation_date", "employed_since_graduation"}
 
 
 def test_the_self_employed_are_asked_about_their_business_not_their_plans(client):
-    answer(client, "about-you", {"region_choice": "330800", "birth_date": "1990-01-01"})
+    answer(client, "about-you", {"region": "330802", "birth_date": "1990-01-01"})
     answer(client, "groups", {"groups": ["migrant_worker"]})
 
-    assert answer(client, "employment", {"employment_form": "self_employed"}) == step_url("business")
+    assert answer(client, "employment", {"employment_form": "self_employed"}) == step_url("business-licence")
+    assert fields_on(client, "business-licence") == {"business_registered"}
+    assert client.get(step_url("business-plans"))["Location"] == step_url("business-licence")
+    assert answer(client, "business-licence", {"business_registered": "yes"}) == step_url("business")
     assert fields_on(client, "business") == {"business_registered_on", "requested_loan_amount"}
-    assert client.get(step_url("business-plans"))["Location"] == step_url("business")
+
+
+def test_a_business_not_registered_yet_is_not_asked_its_registration_date(english):
+    answer(english, "about-you", {"region": "330802", "birth_date": "1990-01-01"})
+    answer(english, "groups", {"groups": ["migrant_worker"]})
+    answer(english, "employment", {"employment_form": "self_employed"})
+
+    html = page(english.get(step_url("business-licence")))
+    assert "Is your business registered (do you have a business licence)?" in html
+    assert "Not yet registered" in html
+    assert answer(english, "business-licence", {"business_registered": "no"}) == step_url("business")
+    assert fields_on(english, "business") == {"requested_loan_amount"}
+
+    results = page(english.get("/screening/results/"))
+    assert "Your business is not registered yet" in results
+    assert "guaranteed start-up loan and free business premises" in results
 
 
 def test_no_loan_question_without_a_business_or_a_plan(client):
-    answer(client, "about-you", {"region_choice": "330800", "birth_date": "1990-01-01"})
+    answer(client, "about-you", {"region": "330802", "birth_date": "1990-01-01"})
     answer(client, "groups", {"groups": ["migrant_worker"]})
     answer(client, "employment", {"employment_form": "employee"})
 
@@ -138,7 +157,7 @@ def test_no_loan_question_without_a_business_or_a_plan(client):
 
 
 def test_a_business_plan_brings_the_loan_question_only(client):
-    answer(client, "about-you", {"region_choice": "330800", "birth_date": "1990-01-01"})
+    answer(client, "about-you", {"region": "330802", "birth_date": "1990-01-01"})
     answer(client, "groups", {"groups": ["registered_unemployed"]})
     answer(client, "employment", {"employment_form": "unemployed"})
 
@@ -147,7 +166,7 @@ def test_a_business_plan_brings_the_loan_question_only(client):
 
 
 def test_public_service_months_only_with_employment_difficulty(client):
-    answer(client, "about-you", {"region_choice": "330800", "birth_date": "1980-01-01"})
+    answer(client, "about-you", {"region": "330802", "birth_date": "1980-01-01"})
     answer(client, "groups", {"groups": ["employment_difficulty"]})
     answer(client, "employment", {"employment_form": "platform"})
     answer(client, "business-plans", {"plans_business": "no"})
@@ -158,20 +177,23 @@ def test_public_service_months_only_with_employment_difficulty(client):
 
 
 def test_outside_the_region_nothing_more_is_asked(english):
-    location = answer(
-        english, "about-you", {"region_choice": "elsewhere", "region_code": "110000", "birth_date": "1990-01-01"}
-    )
+    html = page(english.get(step_url("about-you")))
+    for district in ("Kecheng District, Quzhou", "Jiangshan City, Quzhou", "Outside Quzhou"):
+        assert district in html
+    assert 'name="region_code"' not in html  # no code to type
+
+    location = answer(english, "about-you", {"region": "000000", "birth_date": "1990-01-01"})
 
     assert location == "/screening/results/"
     html = page(english.get(location))
     assert html.count('data-status="ineligible"') == 8
-    assert "110000" in html
+    assert "You live outside Quzhou" in html
 
 
 def test_outside_working_age_nothing_more_is_asked(client):
     born = TODAY.replace(year=TODAY.year - 70).isoformat() if TODAY.month != 2 or TODAY.day != 29 else "1950-01-01"
 
-    assert answer(client, "about-you", {"region_choice": "330800", "birth_date": born}) == "/screening/results/"
+    assert answer(client, "about-you", {"region": "330802", "birth_date": born}) == "/screening/results/"
 
 
 # --- Answers, errors and changes ---------------------------------------------------------------
@@ -194,21 +216,20 @@ def test_a_tampered_cookie_is_ignored(client):
 @pytest.mark.parametrize(
     ("data", "field", "message"),
     [
-        ({"region_choice": "330800", "birth_date": "2023-02-30"}, "birth_date", "This date does not exist."),
-        ({"region_choice": "330800", "birth_date": "03/02/1999"}, "birth_date", "Enter a date as YYYY-MM-DD"),
+        ({"region": "330802", "birth_date": "2023-02-30"}, "birth_date", "This date does not exist."),
+        ({"region": "330802", "birth_date": "03/02/1999"}, "birth_date", "Enter a date as YYYY-MM-DD"),
         (
-            {"region_choice": "330800", "birth_date": (TODAY + timedelta(days=1)).isoformat()},
+            {"region": "330802", "birth_date": (TODAY + timedelta(days=1)).isoformat()},
             "birth_date",
             "The date must be today or in the past.",
         ),
-        ({"region_choice": "330800", "birth_date": ""}, "birth_date", "Enter the date."),
+        ({"region": "330802", "birth_date": ""}, "birth_date", "Enter the date."),
         (
-            {"region_choice": "elsewhere", "region_code": "1100", "birth_date": "1990-01-01"},
-            "region_code",
-            "six digits",
+            {"region": "110000", "birth_date": "1990-01-01"},
+            "region",
+            "Choose one of the districts and counties listed.",
         ),
-        ({"region_choice": "elsewhere", "birth_date": "1990-01-01"}, "region_code", "Enter the code of your region"),
-        ({"birth_date": "1990-01-01"}, "region_choice", "Choose where you live."),
+        ({"birth_date": "1990-01-01"}, "region", "Choose where you live."),
     ],
 )
 def test_wrong_answers_are_shown_next_to_the_field_and_the_rest_is_kept(english, data, field, message):
@@ -231,7 +252,7 @@ def test_wrong_answers_are_shown_next_to_the_field_and_the_rest_is_kept(english,
     [("-2", "must not be negative"), ("three", "Enter a whole number"), ("", "Enter a number")],
 )
 def test_wrong_number_of_months(english, value, message):
-    answer(english, "about-you", {"region_choice": "330800", "birth_date": "1980-01-01"})
+    answer(english, "about-you", {"region": "330802", "birth_date": "1980-01-01"})
     answer(english, "groups", {"groups": ["employment_difficulty"]})
     answer(english, "employment", {"employment_form": "employee"})
     answer(english, "business-plans", {"plans_business": "no"})
@@ -248,7 +269,7 @@ def test_wrong_number_of_months(english, value, message):
     [("lots", "Enter an amount"), ("-500", "must not be negative"), ("12.345", "two decimal places")],
 )
 def test_wrong_loan_amount_keeps_the_date(english, value, message):
-    answer(english, "about-you", {"region_choice": "330800", "birth_date": "1990-01-01"})
+    answer(english, "about-you", {"region": "330802", "birth_date": "1990-01-01"})
     answer(english, "groups", {"groups": ["laid_off"]})
     answer(english, "employment", {"employment_form": "self_employed"})
 
@@ -260,7 +281,7 @@ def test_wrong_loan_amount_keeps_the_date(english, value, message):
 
 
 def test_loan_amount_with_separators_is_understood(english):
-    answer(english, "about-you", {"region_choice": "330800", "birth_date": "1990-01-01"})
+    answer(english, "about-you", {"region": "330802", "birth_date": "1990-01-01"})
     answer(english, "groups", {"groups": ["laid_off"]})
     answer(english, "employment", {"employment_form": "self_employed"})
     answer(english, "business", {"business_registered_on": RECENTLY, "requested_loan_amount": "200,000"})
@@ -269,7 +290,7 @@ def test_loan_amount_with_separators_is_understood(english):
 
 
 def test_back_link_goes_to_the_previous_step_with_the_answers_filled_in(client):
-    answer(client, "about-you", {"region_choice": "330800", "birth_date": "1999-05-02"})
+    answer(client, "about-you", {"region": "330802", "birth_date": "1999-05-02"})
     answer(client, "groups", {"groups": ["laid_off"]})
 
     work = page(client.get(step_url("employment")))
@@ -369,7 +390,7 @@ def test_apply_links_only_for_eligible_programmes(english):
 
 
 def test_missing_answers_link_back_to_the_step_that_asks_them(english):
-    answer(english, "about-you", {"region_choice": "330800", "birth_date": "1990-01-01"})
+    answer(english, "about-you", {"region": "330802", "birth_date": "1990-01-01"})
 
     html = page(english.get("/screening/results/"))
 

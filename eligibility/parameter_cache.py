@@ -1,0 +1,114 @@
+"""The parameter set in force on a date, built once and reused until the policy changes.
+
+A *policy version* lives in the shared cache (Django's ``default`` cache: Redis
+when ``REDIS_URL`` is set, so all web processes share it; process memory
+otherwise). ``parameters_in_force(as_of)`` reads the version (one cache
+round-trip, no SQL) and returns the set built for ``(version, as_of)``: from
+this process's memory, else from the shared cache, else from the database
+(``ParameterSet.in_force``, two queries), then kept in both.
+
+Every write of a programme, a parameter or a parameter value calls
+``policy_version_bump()`` inside the transaction that makes the change. The
+write paths are:
+
+- ``eligibility.history.value_add`` / ``value_change`` / ``value_delete`` (the only
+  writers of ``ParameterValue``; used by ``eligibility.services`` — hence the
+  admin — and by the policy file import);
+- ``eligibility.policy_file._apply`` (creates and updates ``Programme`` and
+  ``Parameter`` rows: the import, ``import_policy`` and the catalogue migration);
+- ``eligibility.admin.ProgrammeAdmin.save_model`` (titles, summaries and sources).
+
+The bump is registered with ``transaction.on_commit``: the version changes if
+and only if the change commits, and right after it, so no process can cache a
+set read before the commit under the new version. Until the commit, the writing
+connection itself bypasses the cache (it must see its own change; nothing read
+inside an uncommitted transaction is ever cached). Every other process sees the
+new version on its next request.
+
+Code that writes these rows by another path (a shell, a test using the ORM
+directly) must call ``policy_version_bump()`` too, or read ``ParameterSet.in_force``.
+Sets are shared between requests: do not change them.
+"""
+
+import threading
+import time
+from datetime import date
+
+from django.core.cache import cache
+from django.db import connection, transaction
+
+from eligibility.parameter_set import ParameterSet
+
+VERSION_KEY = "linghuo:policy-version"
+SET_KEY = "linghuo:parameter-set:{version}:{as_of}"
+SET_SECONDS = 24 * 3600  # an unused set leaves the shared cache after a day
+LOCAL_LIMIT = 64  # dates kept in this process for the current version
+
+_local: dict[tuple[int, date], ParameterSet] = {}
+_local_lock = threading.Lock()
+
+
+def _new_version() -> int:
+    """A starting version that no earlier one can equal, should the cache lose the key."""
+    return time.time_ns()
+
+
+def policy_version() -> int:
+    """The current policy version from the shared cache (one round-trip)."""
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        cache.add(VERSION_KEY, _new_version(), timeout=None)
+        version = cache.get(VERSION_KEY)
+    return int(version)
+
+
+def _bump() -> None:
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:  # the key is gone (evicted, cache cleared): start afresh
+        cache.set(VERSION_KEY, _new_version(), timeout=None)
+
+
+def _pending_marker() -> None:
+    """Registered with on_commit next to the bump: its presence means that this
+    connection's open transaction has changed the policy."""
+
+
+def policy_version_bump() -> None:
+    """Call in the transaction that changes a programme, a parameter or a parameter value."""
+    transaction.on_commit(_bump)
+    if connection.in_atomic_block:
+        transaction.on_commit(_pending_marker)
+
+
+def _change_pending() -> bool:
+    return connection.in_atomic_block and any(entry[1] is _pending_marker for entry in connection.run_on_commit)
+
+
+def parameters_in_force(as_of: date) -> ParameterSet:
+    """The parameters and programmes in force on ``as_of``; no SQL once warm."""
+    if _change_pending():
+        return ParameterSet.in_force(as_of)
+    version = policy_version()
+    key = (version, as_of)
+    found = _local.get(key)
+    if found is not None:
+        return found
+    shared_key = SET_KEY.format(version=version, as_of=as_of.isoformat())
+    found = cache.get(shared_key)
+    if found is None:
+        found = ParameterSet.in_force(as_of)
+        cache.set(shared_key, found, timeout=SET_SECONDS)
+    with _local_lock:
+        for stale in [entry for entry in _local if entry[0] != version]:
+            del _local[stale]
+        if len(_local) >= LOCAL_LIMIT:
+            _local.pop(next(iter(_local)))
+        _local[key] = found
+    return found
+
+
+def forget_local() -> None:
+    """Empties this process's copies (tests use it to play a second process)."""
+    with _local_lock:
+        _local.clear()
