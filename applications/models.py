@@ -23,6 +23,8 @@ class Status(models.TextChoices):
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+    # The applicant asked for a refusal to be looked at again; the case waits in the queue.
+    RECONSIDERATION = "reconsideration", _("Reconsideration requested")
 
 
 # A person has at most one application per programme in these states.
@@ -32,6 +34,7 @@ OPEN_STATUSES = (
     Status.IN_REVIEW,
     Status.INFO_REQUESTED,
     Status.PENDING_APPROVAL,
+    Status.RECONSIDERATION,
 )
 DECIDED_STATUSES = (Status.APPROVED, Status.REJECTED)
 FINAL_STATUSES = (Status.APPROVED, Status.REJECTED, Status.WITHDRAWN)
@@ -65,6 +68,8 @@ class Application(models.Model):
     bank_account = models.CharField(_("bank account number"), max_length=32, blank=True)
     declaration_accepted_at = models.DateTimeField(_("declaration accepted at"), null=True, blank=True)
     completed_steps = models.JSONField(_("completed steps"), default=list, blank=True)
+    # The facts that came from the person's anonymous screening, so the form says "pre-filled" only of them.
+    screening_facts = models.JSONField(_("facts from the screening"), default=list, blank=True)
 
     submitted_on = models.DateField(_("submitted on"), null=True, blank=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
@@ -226,6 +231,9 @@ class Notification(models.Model):
         APPROVED = "approved", _("Application approved")
         REJECTED = "rejected", _("Application rejected")
         SLA_OVERDUE = "sla_overdue", _("Decision overdue")
+        INFO_REMINDER = "info_reminder", _("Reminder: information still needed")
+        RECONSIDERATION_APPROVED = "reconsideration_ok", _("Reconsideration: approved")
+        RECONSIDERATION_REJECTED = "reconsideration_no", _("Reconsideration: refusal upheld")
 
     class State(models.TextChoices):
         PENDING = "pending", _("Waiting to be sent")
@@ -386,3 +394,90 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id}#{self.sequence} {self.amount} on {self.due_on}"
+
+
+class InformationRequest(models.Model):
+    """A caseworker's request for documents and answers, with the date the reply is due.
+
+    The reply is due ``review.rfi_reply_days`` days (in force on the request
+    date) after the request; a reminder goes out three days before. After the
+    due date the caseworker may decide on what the case holds.
+    """
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="information_requests")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    document_kinds = models.JSONField(_("documents asked for"), default=list, blank=True)
+    questions = models.JSONField(_("questions"), default=list, blank=True)
+    reply_due_on = models.DateField(_("reply due"))
+    reminder_sent_at = models.DateTimeField(_("reminder sent at"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    answers = models.JSONField(_("answers"), default=list, blank=True)
+    # Set when the case left the request unanswered (the due date passed and staff went on).
+    lapsed_at = models.DateTimeField(_("closed unanswered at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+        verbose_name = _("request for information")
+        verbose_name_plural = _("requests for information")
+        indexes = [models.Index(fields=["reply_due_on", "reminder_sent_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: due {self.reply_due_on}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.answered_at is None and self.lapsed_at is None
+
+    @property
+    def document_labels(self) -> list[str]:
+        return [str(Document.Kind(kind).label) for kind in self.document_kinds if kind in Document.Kind.values]
+
+
+class Reconsideration(models.Model):
+    """The applicant's request to look at a refusal again, and what came of it.
+
+    It keeps the refusal as it was (who, when, reasons, note, the evaluation
+    then) beside the evaluation run when reconsideration was asked for; the
+    person who refused cannot decide on it.
+    """
+
+    class Outcome(models.TextChoices):
+        APPROVED = "approved", _("Approved on reconsideration")
+        REJECTED = "rejected", _("Refusal upheld")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="reconsiderations")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    grounds = models.TextField(_("reasons given by the applicant"))
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    rejected_at = models.DateTimeField(_("refused at"))
+    rejection_reason_codes = models.JSONField(_("reasons for the refusal"), default=list, blank=True)
+    rejection_note = models.TextField(_("refusal as the applicant read it"), blank=True)
+    rejection_evaluation = models.JSONField(_("evaluation at the refusal"), null=True, blank=True)
+    evaluation = models.JSONField(_("evaluation when reconsideration was asked for"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("decision"), blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+        verbose_name = _("reconsideration")
+        verbose_name_plural = _("reconsiderations")
+        constraints = [
+            # One reconsideration per application: its decision is final.
+            models.UniqueConstraint(fields=["application"], name="reconsideration_one_per_application"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: reconsideration {self.outcome or 'open'}"
+
+    @property
+    def is_open(self) -> bool:
+        return not self.outcome

@@ -41,3 +41,10 @@ def flag_overdue_cases() -> dict:
     from applications.services.sla import sla_flag_overdue
 
     return {"flagged": sla_flag_overdue()}
+
+
+@shared_task(name="applications.remind_information_requests")
+def remind_information_requests() -> dict:
+    from applications.services.follow_up import information_request_reminders_send
+
+    return {"reminded": information_request_reminders_send()}

@@ -11,7 +11,12 @@ Who may act (separation of duties):
   supervisor of the region;
 - above ``review.four_eyes_threshold`` (in force on the submission date) the
   first approval sends the case to a supervisor, who gives the second one; the
-  person who gave the first approval cannot give the second.
+  person who gave the first approval cannot give the second;
+- a request for information waits for the applicant until its reply is due
+  (``review.rfi_reply_days`` after the request); after that day the caseworker
+  may decide on what the case holds, or take it back into review;
+- a reconsideration is claimed and decided by somebody other than the person
+  who refused the application (four eyes again for a large approval).
 """
 
 from collections.abc import Iterable, Sequence
@@ -21,15 +26,36 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from applications.models import Application, Approval, AuditEntry, CaseEvent, Document, ReasonCode, Status
+from applications.models import (
+    Application,
+    Approval,
+    AuditEntry,
+    CaseEvent,
+    Document,
+    InformationRequest,
+    Notification,
+    ReasonCode,
+    Reconsideration,
+    Status,
+)
+from applications.selectors_follow_up import (
+    information_reply_due_on,
+    open_information_request,
+    open_reconsideration,
+    reconsideration_window,
+    reply_overdue,
+)
 from applications.services.audit import audit_record
+from applications.services.follow_up import queue_status_for
 from applications.services.notifications import notify_applicant
-from applications.services.transitions import application_transition
-from eligibility.parameter_set import ParameterSet
+from applications.services.transitions import QUEUE_STATUSES, application_transition
+from eligibility.parameter_cache import parameters_in_force
+from eligibility.parameter_set import ParameterNotInForce
 
 FOUR_EYES_PARAMETER = "review.four_eyes_threshold"
 # Fields a member of staff may reveal in full on the case page; shown masked otherwise.
@@ -58,13 +84,27 @@ def _ensure_may_handle(application: Application, caseworker) -> None:
     _ensure_staff_of_region(application, caseworker)
 
 
+def _ensure_not_the_refuser(application: Application, person) -> None:
+    """Whoever refused the application does not take or decide its reconsideration."""
+    reconsideration = open_reconsideration(application)
+    if reconsideration is not None and reconsideration.rejected_by_id == person.pk:
+        raise PermissionDenied(
+            _("You refused this application, so a colleague must take and decide its reconsideration.")
+        )
+
+
 def _ensure_may_decide(application: Application, actor) -> None:
     """A case in review is decided by the caseworker who has it or by a supervisor of the region."""
     _ensure_may_handle(application, actor)
-    if application.status == Status.IN_REVIEW and application.assigned_to_id != actor.pk and not actor.is_supervisor:
+    if (
+        application.status in (Status.IN_REVIEW, Status.INFO_REQUESTED)
+        and application.assigned_to_id != actor.pk
+        and not actor.is_supervisor
+    ):
         raise PermissionDenied(_("Only the caseworker who took this case, or a supervisor, can decide on it."))
     if application.status == Status.PENDING_APPROVAL and not actor.is_supervisor:
         raise PermissionDenied(_("This case is waiting for a supervisor's second approval."))
+    _ensure_not_the_refuser(application, actor)
 
 
 def case_actions(*, application: Application, person) -> frozenset[str]:
@@ -77,10 +117,17 @@ def case_actions(*, application: Application, person) -> frozenset[str]:
     actions = {"note"}
     status = application.status
     supervisor = person.is_supervisor
-    if status == Status.SUBMITTED:
+    reconsideration = open_reconsideration(application)
+    if reconsideration is not None and reconsideration.rejected_by_id == person.pk:
+        return frozenset(actions)  # they refused it: a colleague reconsiders
+    if status in QUEUE_STATUSES:
         actions.add("claim")
     elif status == Status.IN_REVIEW and (application.assigned_to_id == person.pk or supervisor):
         actions |= {"approve", "reject", "request_info", "release"}
+    elif status == Status.INFO_REQUESTED and (application.assigned_to_id == person.pk or supervisor):
+        information_request = open_information_request(application)
+        if information_request is not None and reply_overdue(information_request):
+            actions |= {"approve", "reject", "resume_review"}
     elif status == Status.PENDING_APPROVAL and supervisor:
         actions |= {"reject", "return"}
         first = next((a for a in application.approvals.all() if a.stage == Approval.Stage.FIRST), None)
@@ -101,16 +148,19 @@ def _locked(application: Application) -> Application:
 
 
 def claimable_for(caseworker) -> QuerySet[Application]:
-    """Submitted cases of the caseworker's region nobody else has, except their own applications.
+    """Waiting cases of the caseworker's region nobody else has, except their own applications.
 
     A case that comes back from the applicant (after a request for information)
     stays with the caseworker who asked; others take it only by claiming it
-    explicitly from the queue.
+    explicitly from the queue. A reconsideration is never offered to the person
+    who refused the application.
     """
+    refused_by_them = Reconsideration.objects.filter(application=OuterRef("pk"), outcome="", rejected_by=caseworker)
     return (
-        Application.objects.filter(region=caseworker.region, status=Status.SUBMITTED)
+        Application.objects.filter(region=caseworker.region, status__in=QUEUE_STATUSES)
         .filter(Q(assigned_to__isnull=True) | Q(assigned_to=caseworker))
         .exclude(applicant=caseworker)
+        .exclude(Exists(refused_by_them))
     )
 
 
@@ -139,8 +189,9 @@ def application_claim(*, application: Application, caseworker) -> Application:
     locked = _locked(application)
     if locked.status == Status.IN_REVIEW and locked.assigned_to_id == caseworker.pk:
         return locked  # a second click: it is already theirs
-    if locked.status != Status.SUBMITTED:
+    if locked.status not in QUEUE_STATUSES:
         raise CaseUnavailable(_("This case is no longer waiting to be claimed."))
+    _ensure_not_the_refuser(locked, caseworker)
     _take(locked, caseworker)
     application.assigned_to_id, application.claimed_at = locked.assigned_to_id, locked.claimed_at
     application.status = locked.status
@@ -164,7 +215,7 @@ def application_claim_next(*, caseworker) -> Application | None:
         return _take(application, caseworker) if application is not None else None
     for pk in candidates.values_list("pk", flat=True)[:20]:
         reserved = (
-            Application.objects.filter(pk=pk, status=Status.SUBMITTED)
+            Application.objects.filter(pk=pk, status__in=QUEUE_STATUSES)
             .filter(Q(assigned_to__isnull=True) | Q(assigned_to=caseworker))
             .update(assigned_to=caseworker, claimed_at=timezone.now())
         )
@@ -186,7 +237,7 @@ def application_release(*, application: Application, caseworker, note: str = "")
     locked.claimed_at = None
     application_transition(
         application=locked,
-        to_status=Status.SUBMITTED,
+        to_status=queue_status_for(locked),
         actor=caseworker,
         note=note.strip(),
         update_fields=("assigned_to", "claimed_at"),
@@ -198,21 +249,32 @@ def application_release(*, application: Application, caseworker, note: str = "")
 # --- Looking at a case ---------------------------------------------------------------
 
 
-def case_view_record(*, application: Application, viewer, request=None) -> None:
-    """Opening a case page is recorded: it shows personal data (masked)."""
-    audit_record(actor=viewer, action=AuditEntry.Action.VIEW_CASE, application=application, request=request)
+def case_view_record(*, application: Application, viewer, request=None, documents: Sequence[Document] = ()) -> None:
+    """Opening a case page is recorded: it shows personal data (masked) and previews ``documents``,
+    which the one entry lists (the previews write none of their own)."""
+    details = {"documents": [{"id": d.pk, "kind": d.kind, "name": d.original_name} for d in documents]}
+    audit_record(
+        actor=viewer,
+        action=AuditEntry.Action.VIEW_CASE,
+        application=application,
+        details=details if documents else {},
+        request=request,
+    )
 
 
-def personal_data_reveal(*, application: Application, viewer, field: str, request=None) -> str:
-    """The full value of a masked field, recorded in the audit trail with the field's name."""
+def personal_data_reveal(*, application: Application, viewer, field: str, reason: str, request=None) -> str:
+    """The full value of a masked field, recorded in the audit trail with the field's name and the reason given."""
     _ensure_staff_of_region(application, viewer)
     if field not in REVEALABLE_FIELDS:
         raise ValidationError(_("This field cannot be revealed."), code="field")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(_("Say why you need the full number."), code="reason")
     audit_record(
         actor=viewer,
         action=AuditEntry.Action.VIEW_PERSONAL_DATA,
         application=application,
-        details={"field": field},
+        details={"field": field, "reason": reason},
         request=request,
     )
     return getattr(application, field)
@@ -263,7 +325,7 @@ def approval_amount(application: Application) -> ApprovalAmount:
     snapshot = (application.evaluation or {}).get("amount") or None
     threshold = None
     if application.submitted_on is not None:
-        parameters = ParameterSet.in_force(application.submitted_on)
+        parameters = parameters_in_force(application.submitted_on)
         if FOUR_EYES_PARAMETER in parameters:
             threshold = Decimal(str(parameters.value(FOUR_EYES_PARAMETER)))
     if snapshot is None:
@@ -304,6 +366,9 @@ def application_approve(*, application: Application, caseworker, note: str = "",
     if locked.status == Status.APPROVED:
         return locked  # approved already (a second click)
     _ensure_may_decide(locked, actor)
+    if locked.status == Status.INFO_REQUESTED:
+        _resume_overdue(locked, actor, request)
+    reconsidered = open_reconsideration(locked) is not None
     amount = approval_amount(locked)
     details = {"amount": _money(amount.value), "total": _money(amount.total), "threshold": _money(amount.threshold)}
     note = note.strip()
@@ -313,7 +378,7 @@ def application_approve(*, application: Application, caseworker, note: str = "",
             raise PermissionDenied(_("The second approval must be given by someone other than the first approver."))
         Approval.objects.create(application=locked, stage=Approval.Stage.SECOND, approver=actor, amount=amount.value)
         _decision(actor, locked, "second_approval", request, **details)
-        _approve_finally(locked, actor, amount, note)
+        _approve_finally(locked, actor, amount, note, reconsidered=reconsidered)
     else:
         if locked.status != Status.IN_REVIEW:
             # Only a case in review can be approved: this raises the clear IllegalTransition.
@@ -324,13 +389,15 @@ def application_approve(*, application: Application, caseworker, note: str = "",
             application_transition(application=locked, to_status=Status.PENDING_APPROVAL, actor=actor, note=note)
         else:
             _decision(actor, locked, "approved", request, **details)
-            _approve_finally(locked, actor, amount, note)
+            _approve_finally(locked, actor, amount, note, reconsidered=reconsidered)
     application.status = locked.status
     application.amount = locked.amount
     return locked
 
 
-def _approve_finally(application: Application, actor, amount: ApprovalAmount, note: str) -> None:
+def _approve_finally(
+    application: Application, actor, amount: ApprovalAmount, note: str, *, reconsidered: bool = False
+) -> None:
     from applications.services.payments import payment_schedule_create
 
     # The amount is the snapshot's, whatever was stored on the row before.
@@ -341,7 +408,8 @@ def _approve_finally(application: Application, actor, amount: ApprovalAmount, no
     if amount.value is not None:
         # Without an amount in the snapshot (a service, a request) there is nothing to pay.
         payment_schedule_create(application=application)
-    notify_applicant(application=application, event="approved")
+    event = Notification.Event.RECONSIDERATION_APPROVED if reconsidered else Notification.Event.APPROVED
+    notify_applicant(application=application, event=event)
 
 
 @transaction.atomic
@@ -391,12 +459,27 @@ def application_reject(
     if not reasons:
         raise ValidationError(_("Choose at least one reason."), code="reasons")
     locked = _locked(application)
+    if locked.status == Status.REJECTED:
+        return locked  # refused already (a second click)
     _ensure_may_decide(locked, actor)
+    if locked.status == Status.INFO_REQUESTED:
+        _resume_overdue(locked, actor, request)
+    reconsidered = open_reconsideration(locked) is not None
     language = locked.applicant.preferred_language or settings.LANGUAGE_CODE
     reasons_text = rejection_text(reason_codes=reasons, free_text=free_text, language=language)
     _decision(actor, locked, "rejected", request, reason_codes=[reason.code for reason in reasons], language=language)
     application_transition(application=locked, to_status=Status.REJECTED, actor=actor, note=reasons_text)
-    notify_applicant(application=locked, event="rejected", extra={"reasons_text": reasons_text})
+    if reconsidered:
+        notify_applicant(
+            application=locked, event=Notification.Event.RECONSIDERATION_REJECTED, extra={"reasons_text": reasons_text}
+        )
+    else:
+        reconsider_by = reconsideration_window(locked).closes_on
+        notify_applicant(
+            application=locked,
+            event=Notification.Event.REJECTED,
+            extra={"reasons_text": reasons_text, "reconsider_by": reconsider_by},
+        )
     application.status = locked.status
     return locked
 
@@ -425,19 +508,95 @@ def application_request_info(
     document_kinds: Sequence[str] = (),
     request=None,
 ) -> Application:
-    """Asks the applicant for named documents and/or answers; the case waits for them."""
+    """Asks the applicant for named documents and/or answers; the case waits for them.
+
+    Each line of ``message`` is one question, which the applicant answers on its
+    own. The reply is due ``review.rfi_reply_days`` (in force today) from today.
+    """
     actor = caseworker
+    document_kinds = list(dict.fromkeys(document_kinds))
     unknown = [kind for kind in document_kinds if kind not in Document.Kind.values]
     if unknown:
         raise ValidationError(_("Unknown document: %(kinds)s.") % {"kinds": ", ".join(unknown)}, code="kind")
-    if not document_kinds and not message.strip():
+    questions = [line.strip() for line in message.splitlines() if line.strip()]
+    if not document_kinds and not questions:
         raise ValidationError(_("Choose the documents you need or write your questions."), code="empty")
     locked = _locked(application)
+    if locked.status == Status.INFO_REQUESTED:
+        return locked  # asked already (a second click): one request, one deadline
     _ensure_may_decide(locked, actor)
+    if locked.status != Status.IN_REVIEW:
+        # Only a case in review can be asked about: this raises the clear IllegalTransition.
+        application_transition(application=locked, to_status=Status.INFO_REQUESTED, actor=actor)
+    today = timezone.localdate()
+    try:
+        reply_due_on = information_reply_due_on(requested_on=today)
+    except ParameterNotInForce as exc:
+        raise ValidationError(
+            _("No reply time for requests (review.rfi_reply_days) is in force. An administrator sets it."),
+            code="parameter",
+        ) from exc
     language = locked.applicant.preferred_language or settings.LANGUAGE_CODE
     request_text = information_request_text(document_kinds=document_kinds, message=message, language=language)
-    _decision(actor, locked, "info_requested", request, document_kinds=list(document_kinds))
+    information_request = InformationRequest.objects.create(
+        application=locked,
+        requested_by=actor,
+        document_kinds=document_kinds,
+        questions=questions,
+        reply_due_on=reply_due_on,
+    )
+    _decision(
+        actor,
+        locked,
+        "info_requested",
+        request,
+        document_kinds=document_kinds,
+        questions=len(questions),
+        reply_due_on=reply_due_on.isoformat(),
+    )
     application_transition(application=locked, to_status=Status.INFO_REQUESTED, actor=actor, note=request_text)
-    notify_applicant(application=locked, event="info_requested", extra={"request_text": request_text})
+    notify_applicant(
+        application=locked,
+        event=Notification.Event.INFO_REQUESTED,
+        extra={"request_text": request_text, "information_request": information_request, "reply_due_on": reply_due_on},
+    )
+    application.status = locked.status
+    return locked
+
+
+def _resume_overdue(application: Application, actor, request=None, note: str = "") -> None:
+    """Takes a case whose reply is overdue back into review; before the due date passes, refuses."""
+    information_request = open_information_request(application)
+    if information_request is not None and not reply_overdue(information_request):
+        raise ValidationError(
+            _("The applicant has until %(date)s to answer. You can decide after that day.")
+            % {"date": date_format(information_request.reply_due_on, "DATE_FORMAT")},
+            code="reply_not_due",
+        )
+    _decision(
+        actor,
+        application,
+        "reply_overdue",
+        request,
+        reply_due_on=information_request.reply_due_on.isoformat() if information_request else None,
+    )
+    application_transition(
+        application=application,
+        to_status=Status.IN_REVIEW,
+        actor=actor,
+        note=note or _("The reply was due and did not come; the case is decided on what it holds."),
+    )
+
+
+@transaction.atomic
+def application_resume_review(*, application: Application, caseworker, note: str = "", request=None) -> Application:
+    """After the reply to a request was due, the caseworker takes the case back into review without it."""
+    locked = _locked(application)
+    if locked.status == Status.IN_REVIEW:
+        return locked  # a second click
+    _ensure_may_decide(locked, caseworker)
+    if locked.status != Status.INFO_REQUESTED:
+        raise CaseUnavailable(_("Only a case waiting for the applicant's answer can be taken back into review."))
+    _resume_overdue(locked, caseworker, request, note=note.strip())
     application.status = locked.status
     return locked

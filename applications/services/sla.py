@@ -4,7 +4,8 @@ Catalogue section 3, ``review.sla_working_days`` (local default 15): a submitted
 application is decided within that many working days of its submission date,
 using the value in force on that date. The clock stops while the applicant is
 asked for more information (``info_requested``); when they answer, the due date
-moves on by the working days it stood still. Dates are in Asia/Shanghai.
+moves on by the working days it stood still. A reconsideration is due that many
+working days after it was asked for. Dates are in Asia/Shanghai.
 
 A working day is Monday to Friday, except public holidays, plus the weekend days
 the State Council makes working days (调休). The calendar is in
@@ -26,7 +27,7 @@ from django.utils import timezone
 
 from applications.models import Application, Notification, Status
 from applications.services import notifications
-from eligibility.parameter_set import ParameterSet
+from eligibility.parameter_cache import parameters_in_force
 from portal.accounts.roles import Role
 
 logger = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ logger = logging.getLogger(__name__)
 HOLIDAY_FILE = Path(__file__).resolve().parent.parent / "public_holidays.toml"
 SLA_PARAMETER = "review.sla_working_days"
 # Cases whose clock runs. ``info_requested`` is not here: its clock is stopped.
-CLOCK_RUNNING_STATUSES = (Status.SUBMITTED, Status.IN_REVIEW, Status.PENDING_APPROVAL)
+CLOCK_RUNNING_STATUSES = (Status.SUBMITTED, Status.IN_REVIEW, Status.PENDING_APPROVAL, Status.RECONSIDERATION)
 
 
 # --- The calendar -------------------------------------------------------------------
@@ -137,7 +138,7 @@ def working_days_between(a: date, b: date) -> int:
 
 def sla_due_date(*, submitted_on: date) -> date:
     """The date a decision on an application submitted on ``submitted_on`` is due."""
-    working_days = ParameterSet.in_force(submitted_on).value(SLA_PARAMETER)
+    working_days = parameters_in_force(submitted_on).value(SLA_PARAMETER)
     return working_days_add(submitted_on, int(working_days))
 
 
@@ -150,6 +151,12 @@ def sla_on_transition(*, application: Application, from_status: str, to_status: 
     """
     if from_status == Status.DRAFT and to_status == Status.SUBMITTED:
         application.sla_due_on = sla_due_date(submitted_on=application.submitted_on or today)
+        application.sla_paused_on = None
+        application.overdue_flagged_at = None
+        return ("sla_due_on", "sla_paused_on", "overdue_flagged_at")
+    if from_status == Status.REJECTED and to_status == Status.RECONSIDERATION:
+        # A reconsideration is decided within the same number of working days of its request.
+        application.sla_due_on = sla_due_date(submitted_on=today)
         application.sla_paused_on = None
         application.overdue_flagged_at = None
         return ("sla_due_on", "sla_paused_on", "overdue_flagged_at")

@@ -3,19 +3,25 @@
 draft → submitted → in_review → info_requested → submitted … → approved | rejected;
 above the four-eyes threshold in_review → pending_approval → approved (a
 supervisor's second approval); a caseworker may release a claimed case back to
-submitted; withdrawn from any state before a decision. Every status change goes
-through ``application_transition``: it refuses an illegal move, does nothing
-when the state already holds, keeps the service-level clock
-(``applications.services.sla``) and records the move twice, in the transaction
-of the change: a ``CaseEvent`` for the case's timeline and an ``AuditEntry``
-for the audit trail.
+submitted; withdrawn from any state before a decision. Once the reply to a
+request for information is overdue, info_requested → in_review lets staff
+decide on what the case holds. Within ``review.appeal_window_days`` of a refusal
+the applicant may ask for reconsideration: rejected → reconsideration (in the
+queue again) → in_review → approved | rejected, once.
+
+Every status change goes through ``application_transition``: it refuses an
+illegal move, does nothing when the state already holds, keeps the
+service-level clock (``applications.services.sla``), closes what the move ends
+(an unanswered request for information, an open reconsideration) and records
+the move twice, in the transaction of the change: a ``CaseEvent`` for the
+case's timeline and an ``AuditEntry`` for the audit trail.
 """
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from applications.models import Application, AuditEntry, CaseEvent, Status
+from applications.models import Application, AuditEntry, CaseEvent, InformationRequest, Reconsideration, Status
 from applications.services.audit import audit_record
 from applications.services.sla import sla_on_transition
 
@@ -30,14 +36,27 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
             Status.APPROVED,
             Status.REJECTED,
             Status.WITHDRAWN,
+            # Released during a reconsideration: it waits in the queue as one.
+            Status.RECONSIDERATION,
         }
     ),
-    Status.INFO_REQUESTED: frozenset({Status.SUBMITTED, Status.WITHDRAWN}),
+    # Answered (back to the queue), or the reply is overdue and staff take it back into review.
+    Status.INFO_REQUESTED: frozenset({Status.SUBMITTED, Status.RECONSIDERATION, Status.IN_REVIEW, Status.WITHDRAWN}),
     # A supervisor gives the second approval, refuses, or sends the case back.
     Status.PENDING_APPROVAL: frozenset({Status.APPROVED, Status.REJECTED, Status.IN_REVIEW, Status.WITHDRAWN}),
     Status.APPROVED: frozenset(),
-    Status.REJECTED: frozenset(),
+    Status.REJECTED: frozenset({Status.RECONSIDERATION}),
     Status.WITHDRAWN: frozenset(),
+    Status.RECONSIDERATION: frozenset({Status.IN_REVIEW, Status.WITHDRAWN}),
+}
+
+# A case in these states waits in its region's queue for somebody to claim it.
+QUEUE_STATUSES = (Status.SUBMITTED, Status.RECONSIDERATION)
+# A decision ends a reconsideration; its outcome is the new status.
+_RECONSIDERATION_OUTCOMES = {
+    Status.APPROVED: Reconsideration.Outcome.APPROVED,
+    Status.REJECTED: Reconsideration.Outcome.REJECTED,
+    Status.WITHDRAWN: Reconsideration.Outcome.WITHDRAWN,
 }
 
 
@@ -85,6 +104,7 @@ def application_transition(
         application=application, from_status=from_status, to_status=to_status, today=timezone.localdate()
     )
     application.save(update_fields=list(dict.fromkeys(["status", "updated_at", *update_fields, *sla_fields])))
+    _close_follow_ups(application, from_status=from_status, to_status=to_status, actor=actor, note=note)
     event = CaseEvent.objects.create(
         application=application,
         kind=CaseEvent.Kind.TRANSITION,
@@ -100,3 +120,18 @@ def application_transition(
         details={"from": from_status, "to": to_status, "note": note},
     )
     return event
+
+
+def _close_follow_ups(application: Application, *, from_status: str, to_status: str, actor, note: str) -> None:
+    """What the move ends: a request left unanswered, a reconsideration decided or withdrawn."""
+    now = timezone.now()
+    if from_status == Status.INFO_REQUESTED:
+        # An answer marks its request answered before the move; what is still open lapses.
+        InformationRequest.objects.filter(
+            application=application, answered_at__isnull=True, lapsed_at__isnull=True
+        ).update(lapsed_at=now)
+    outcome = _RECONSIDERATION_OUTCOMES.get(to_status)
+    if outcome is not None:
+        Reconsideration.objects.filter(application=application, outcome="").update(
+            outcome=outcome, decided_by=actor, decided_at=now, decision_note=note
+        )

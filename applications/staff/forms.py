@@ -77,6 +77,7 @@ class RequestInfoForm(CaseForm):
     )
     message = forms.CharField(
         label=_("Questions for the applicant"),
+        help_text=_("One question a line: the applicant answers each one on its own."),
         required=False,
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -99,6 +100,12 @@ class ReturnForm(CaseForm):
     )
 
 
+class ResumeReviewForm(CaseForm):
+    id_prefix = "resume"
+
+    note = forms.CharField(label=_("Note for the file (optional)"), required=False, max_length=2000)
+
+
 class ReleaseForm(CaseForm):
     id_prefix = "release"
 
@@ -106,6 +113,16 @@ class ReleaseForm(CaseForm):
 
 
 class RevealForm(CaseForm):
-    id_prefix = "reveal"
+    """Showing a number in full needs a reason; the reason goes into the audit entry."""
 
-    field = forms.ChoiceField(choices=[(name, name) for name in REVEALABLE_FIELDS])
+    field = forms.ChoiceField(choices=[(name, name) for name in REVEALABLE_FIELDS], widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label=_("Why you need the full number"),
+        max_length=300,
+        error_messages={"required": _("Say why you need the full number.")},
+    )
+
+    def __init__(self, *args, field: str, **kwargs):
+        # Two of these forms are on the case page: the element ids say which number each reveals.
+        self.id_prefix = f"reveal_{field}"
+        super().__init__(*args, initial={"field": field}, **kwargs)

@@ -8,9 +8,10 @@ them.
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
-from portal.settings.env import env_bool, env_int, env_list, env_str
+from portal.settings.env import env_bool, env_int, env_list, env_public_url, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("LINGHUO_VAR_DIR", str(BASE_DIR / "var")))
@@ -163,6 +164,12 @@ CELERY_BEAT_SCHEDULE: dict = {
     "send-due-notifications": {"task": "applications.send_due_notifications", "schedule": 60.0},
     # Cases past their decision date (review.sla_working_days); hourly, and flagging is idempotent.
     "flag-overdue-cases": {"task": "applications.flag_overdue_cases", "schedule": 60.0 * 60},
+    # Reminders three days before a reply to a request for information is due; one per request,
+    # sent in the morning rather than by night (the job catches up on a missed day).
+    "remind-information-requests": {
+        "task": "applications.remind_information_requests",
+        "schedule": crontab(minute=0, hour=9),
+    },
 }
 
 CACHES = {
@@ -193,8 +200,10 @@ SPECTACULAR_SETTINGS = {
 
 # --- The region this deployment serves ---------------------------------------------------------
 LINGHUO_REGION_CODE = env_str("LINGHUO_REGION_CODE", "330800")
-# The portal's address as people reach it, for links in e-mail and SMS.
-LINGHUO_PUBLIC_URL = env_str("LINGHUO_PUBLIC_URL", "http://127.0.0.1:8000")
+# The portal's address as people reach it, for every link in e-mail, SMS and the
+# inbox (never the request's Host header). The default is for a laptop only:
+# production requires the variable (portal/settings/production.py).
+LINGHUO_PUBLIC_URL = env_public_url("LINGHUO_PUBLIC_URL", "http://127.0.0.1:8000")
 
 LOGGING = {
     "version": 1,

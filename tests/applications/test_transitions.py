@@ -30,8 +30,17 @@ def test_withdrawn_from_any_state_before_a_decision(start):
     assert application.status == Status.WITHDRAWN
 
 
-@pytest.mark.parametrize("final", [Status.APPROVED, Status.REJECTED, Status.WITHDRAWN])
-@pytest.mark.parametrize("target", [s for s in Status if s not in (Status.APPROVED, Status.REJECTED, Status.WITHDRAWN)])
+FINAL = (Status.APPROVED, Status.REJECTED, Status.WITHDRAWN)
+# A refusal may be reconsidered (tests/applications/test_reconsideration.py): the one move after a decision.
+AFTER_A_DECISION = [
+    (final, target)
+    for final in FINAL
+    for target in Status
+    if target not in FINAL and (final, target) != (Status.REJECTED, Status.RECONSIDERATION)
+]
+
+
+@pytest.mark.parametrize(("final", "target"), AFTER_A_DECISION)
 def test_nothing_moves_after_a_decision_or_withdrawal(final, target):
     application = ApplicationFactory(status=final)
     with pytest.raises(IllegalTransition):
