@@ -4,29 +4,40 @@ Supervisors read the entries of their own region only
 (``audit.audit_entries_for_supervisor``); everybody else is refused.
 """
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import django_filters
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Q
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from applications.models import Application, AuditEntry, Status
+from applications.audit_wording import audit_sentences
+from applications.models import AuditEntry
 from applications.services.audit import audit_entries_for_supervisor
 
 ENTRIES_PER_PAGE = 50
 TEXT = {"class": "form-control"}
+# The dates a search may name: the portal keeps no entry from before 2000, and a far
+# future date is a typing error (and beyond it, date arithmetic overflows).
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2099, 12, 31)
 
 
 def _start_of(day) -> datetime:
     """Midnight at the start of ``day`` in the portal's time zone (Asia/Shanghai)."""
     return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())
+
+
+def _day_bounds() -> list:
+    message = gettext_lazy("Enter a date from 2000-01-01 to 2099-12-31.")
+    return [MinValueValidator(EARLIEST_DAY, message), MaxValueValidator(LATEST_DAY, message)]
 
 
 class AuditSearchForm(forms.Form):
@@ -35,6 +46,7 @@ class AuditSearchForm(forms.Form):
         date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
         if date_from and date_to and date_from > date_to:
             self.add_error("date_to", _("The end date is before the start date."))
+            cleaned.pop("date_to", None)  # the other filters still apply
         return cleaned
 
 
@@ -60,12 +72,20 @@ class AuditEntryFilter(django_filters.FilterSet):
     date_from = django_filters.DateFilter(
         label=gettext_lazy("From"),
         method="filter_date_from",
-        widget=forms.DateInput(attrs={**TEXT, "type": "date"}, format="%Y-%m-%d"),
+        validators=_day_bounds(),
+        widget=forms.DateInput(
+            attrs={**TEXT, "type": "date", "min": EARLIEST_DAY.isoformat(), "max": LATEST_DAY.isoformat()},
+            format="%Y-%m-%d",
+        ),
     )
     date_to = django_filters.DateFilter(
         label=gettext_lazy("To"),
         method="filter_date_to",
-        widget=forms.DateInput(attrs={**TEXT, "type": "date"}, format="%Y-%m-%d"),
+        validators=_day_bounds(),
+        widget=forms.DateInput(
+            attrs={**TEXT, "type": "date", "min": EARLIEST_DAY.isoformat(), "max": LATEST_DAY.isoformat()},
+            format="%Y-%m-%d",
+        ),
     )
 
     class Meta:
@@ -89,39 +109,14 @@ class AuditEntryFilter(django_filters.FilterSet):
         return queryset.filter(at__lt=_start_of(value + timedelta(days=1)))  # the whole day, inclusive
 
 
-def _summary(entry: AuditEntry) -> str:
-    """The entry's details in words: a status change as its two statuses, else the recorded fields."""
-    details = entry.details or {}
-    if entry.action == AuditEntry.Action.TRANSITION and "to" in details:
-        text = f"{_status_label(details.get('from'))} → {_status_label(details['to'])}"
-        return f"{text}: {details['note']}" if details.get("note") else text
-    if entry.action == AuditEntry.Action.VIEW_PERSONAL_DATA and "field" in details:
-        return _("revealed: %(field)s") % {"field": _field_label(details["field"])}
-    return "; ".join(f"{key}: {value}" for key, value in details.items())
-
-
-def _field_label(name) -> str:
-    try:
-        return str(Application._meta.get_field(name).verbose_name)
-    except FieldDoesNotExist:
-        return str(name)
-
-
-def _status_label(value) -> str:
-    return str(Status(value).label) if value in Status.values else str(value or "—")
-
-
 @login_required
 def audit_entries(request):
     if not request.user.is_supervisor:
         raise PermissionDenied(_("Only supervisors can read the audit trail."))
     entries = AuditEntryFilter(request.GET or None, queryset=audit_entries_for_supervisor(request.user))
-    page = None
-    if entries.is_bound and not entries.is_valid():
-        rows = []
-    else:
-        page = Paginator(entries.qs, ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
-        rows = [(entry, _summary(entry)) for entry in page.object_list]
+    # A field in error is left out (and said at the form); the page lists by the other filters.
+    page = Paginator(entries.qs, ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
+    rows = audit_sentences(page.object_list)
     return render(
         request,
         "audit/entries.html",

@@ -12,14 +12,26 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from applications.models import Application, Approval, CaseEvent, Document, Status
+from applications.models import Application, Approval, CaseEvent, Document, InformationRequest, Reconsideration, Status
+from applications.staff.labels import criterion_label
+from eligibility.facts import code_label
+from eligibility.models import Parameter
+from eligibility.parameter_types import ParameterUnit
 from eligibility.results import Status as EligibilityStatus
 from eligibility.wording import is_chinese
 
 # What staff see: everything that was sent.
 STAFF_STATUSES = [status for status in Status if status != Status.DRAFT]
 # A decision is still to be made: the service level clock may run out.
-UNDECIDED_STATUSES = (Status.SUBMITTED, Status.IN_REVIEW, Status.INFO_REQUESTED, Status.PENDING_APPROVAL)
+UNDECIDED_STATUSES = (
+    Status.SUBMITTED,
+    Status.IN_REVIEW,
+    Status.INFO_REQUESTED,
+    Status.PENDING_APPROVAL,
+    Status.RECONSIDERATION,
+)
+# Nothing more to do: out of the queue unless asked for.
+FINISHED_STATUSES = (Status.APPROVED, Status.REJECTED, Status.WITHDRAWN)
 DUPLICATE_FILE_PROBLEM = "duplicate_elsewhere"
 
 
@@ -69,6 +81,8 @@ def staff_queue(*, user, today: date | None = None) -> QuerySet[Application]:
                 documents.filter(check_status__in=[Document.CheckStatus.FLAGGED, Document.CheckStatus.FAILED])
             ),
             flag_overdue=_overdue(today),
+            # Marked "reconsideration" in the queue until it is decided again.
+            flag_reconsideration=Exists(Reconsideration.objects.filter(application=OuterRef("pk"), outcome="")),
         )
     )
 
@@ -84,6 +98,11 @@ def case_for_staff(*, user, reference: str) -> Application:
             Prefetch("documents", queryset=Document.objects.order_by("uploaded_at", "id")),
             Prefetch("events", queryset=CaseEvent.objects.select_related("actor").order_by("at", "id")),
             Prefetch("approvals", queryset=Approval.objects.select_related("approver").order_by("stage")),
+            Prefetch(
+                "reconsiderations",
+                queryset=Reconsideration.objects.select_related("rejected_by", "decided_by"),
+            ),
+            Prefetch("information_requests", queryset=InformationRequest.objects.select_related("requested_by")),
         ),
         reference=reference,
         region=user.region,
@@ -180,10 +199,22 @@ def _criterion(criterion: dict | None) -> dict | None:
 
 
 def _parameter_value(parameter: dict | None) -> str | None:
+    """A parameter's value in words: codes by their labels, with the unit."""
     if not parameter:
         return None
     value = parameter.get("value")
-    return ", ".join(str(item) for item in value) if isinstance(value, list) else str(value)
+    if isinstance(value, list):
+        separator = "、" if is_chinese() else ", "
+        return separator.join(code_label(str(item)) for item in value)
+    unit = parameter.get("unit") or ""
+    if unit in ParameterUnit.values and unit:
+        return f"{value} {ParameterUnit(unit).label}"
+    return str(value)
+
+
+def _parameter_labels(keys) -> dict[str, str]:
+    """The description of each parameter in the reader's language (one query); the key is never shown."""
+    return {parameter.key: parameter.description for parameter in Parameter.objects.filter(key__in=list(keys))}
 
 
 def _outcome_label(status: str | None) -> str:
@@ -220,18 +251,20 @@ def evaluation_comparison(*, application: Application) -> EvaluationComparison:
         comparison.rows.append(
             ComparisonRow(
                 "criterion",
-                criterion_id,
+                criterion_label(criterion_id),
                 _criterion(stored_criteria.get(criterion_id)),
                 _criterion(rerun_criteria.get(criterion_id)),
             )
         )
     stored_parameters = stored.get("parameters", {})
     rerun_parameters = rerun.get("parameters", {})
-    for key in sorted({*stored_parameters, *rerun_parameters}):
+    keys = sorted({*stored_parameters, *rerun_parameters})
+    labels = _parameter_labels(keys)
+    for key in keys:
         comparison.rows.append(
             ComparisonRow(
                 "parameter",
-                key,
+                labels.get(key, ""),
                 _parameter_value(stored_parameters.get(key)),
                 _parameter_value(rerun_parameters.get(key)),
             )

@@ -19,7 +19,13 @@ from applications.models import DECIDED_STATUSES, Application, Payment, Status
 from eligibility.models import Programme
 
 # Cases waiting for the administration's decision (a draft is not waiting yet).
-AWAITING_DECISION = (Status.SUBMITTED, Status.IN_REVIEW, Status.INFO_REQUESTED, Status.PENDING_APPROVAL)
+AWAITING_DECISION = (
+    Status.SUBMITTED,
+    Status.IN_REVIEW,
+    Status.INFO_REQUESTED,
+    Status.PENDING_APPROVAL,
+    Status.RECONSIDERATION,
+)
 
 # Days since submission: 0–5, 6–10, 11–15, 16–30, more than 30 (upper bound None).
 BACKLOG_AGE_BUCKETS: tuple[tuple[int, int | None], ...] = ((0, 5), (6, 10), (11, 15), (16, 30), (31, None))
@@ -189,3 +195,19 @@ def payments_due(*, region: str, date_from: date, date_to: date) -> QuerySet[Pay
         .select_related("application", "application__programme")
         .order_by("due_on", "application__reference", "sequence")
     )
+
+
+def next_due_period(*, region: str, today: date) -> tuple[date, date] | None:
+    """The month of the earliest payment of the region still to be paid (scheduled, due today
+    or later): the period a supervisor exports next. None when nothing is due."""
+    first_due = (
+        Payment.objects.filter(application__region=region, due_on__gte=today, state=Payment.State.SCHEDULED)
+        .order_by("due_on")
+        .values_list("due_on", flat=True)
+        .first()
+    )
+    if first_due is None:
+        return None
+    start = first_due.replace(day=1)
+    following = (start + timedelta(days=32)).replace(day=1)
+    return start, following - timedelta(days=1)

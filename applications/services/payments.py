@@ -108,28 +108,35 @@ def payment_schedule_create(*, application: Application) -> list[Payment]:
     return list(locked.payments.order_by("sequence"))
 
 
+EXPORT_FORMATS = ("csv", "xlsx")
+
+
 @transaction.atomic
-def payments_export(*, supervisor, date_from: date, date_to: date, request=None) -> list[Payment]:
+def payments_export(
+    *, supervisor, date_from: date, date_to: date, file_format: str = "csv", request=None
+) -> list[Payment]:
     """The payments due from ``date_from`` to ``date_to`` (both included) in the
     supervisor's region, for finance, with the applicants' full bank accounts.
 
-    Records in the audit trail that this personal data left the portal. Rows are
+    Records in the audit trail that this personal data left the portal, in which
+    file format; an empty period lets nothing leave and records nothing. Rows are
     not marked as exported: the list can be drawn again, and each row's state says
     where it stands. Cancelled instalments are left out: finance must not pay them.
     """
     if not supervisor.is_supervisor or not supervisor.region:
         raise PermissionDenied(_("Only a supervisor may export the payments of their region."))
+    if file_format not in EXPORT_FORMATS:
+        raise ValueError(f"unknown export format {file_format!r}")
     payments = list(payments_due(region=supervisor.region, date_from=date_from, date_to=date_to))
-    audit_record(
-        actor=supervisor,
-        action=AuditEntry.Action.VIEW_PERSONAL_DATA,
-        details={
-            "export": "payments",
-            "from": date_from.isoformat(),
-            "to": date_to.isoformat(),
-            "region": supervisor.region,
-            "rows": len(payments),
-        },
-        request=request,
-    )
+    if not payments:
+        return payments
+    details = {
+        "export": "payments",
+        "from": date_from.isoformat(),
+        "to": date_to.isoformat(),
+        "region": supervisor.region,
+        "rows": len(payments),
+        "format": file_format,
+    }
+    audit_record(actor=supervisor, action=AuditEntry.Action.VIEW_PERSONAL_DATA, details=details, request=request)
     return payments

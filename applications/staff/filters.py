@@ -6,9 +6,11 @@ import django_filters
 from django import forms
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from applications.selectors_staff import STAFF_STATUSES
+from applications.selectors_staff import FINISHED_STATUSES, STAFF_STATUSES
 from eligibility.models import Programme
 
 FLAGS = [
@@ -41,6 +43,31 @@ SORTS = {
 }
 DEFAULT_SORT = "due"
 
+# Case age in days the filter accepts: ten years is older than any case can be; beyond
+# it, date arithmetic would overflow.
+MAX_AGE_DAYS = 3650
+ALL_STATUSES = "all"
+
+
+# Filters are built at import: the message is translated when shown, in the reader's language.
+_days_message = lazy(lambda: gettext("Enter a whole number of days from 0 to %(max)s.") % {"max": MAX_AGE_DAYS}, str)
+
+
+class DaysFilter(django_filters.NumberFilter):
+    """A whole number of days from 0 to MAX_AGE_DAYS; anything else is a form error, not a 500."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        message = _days_message()
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", MAX_AGE_DAYS)
+        kwargs.setdefault("error_messages", {"invalid": message, "min_value": message, "max_value": message})
+        kwargs.setdefault(
+            "widget", forms.NumberInput(attrs={"min": 0, "max": MAX_AGE_DAYS, "step": 1, "inputmode": "numeric"})
+        )
+        super().__init__(*args, **kwargs)
+
 
 class QueueFilter(django_filters.FilterSet):
     programme = django_filters.ChoiceFilter(
@@ -49,21 +76,18 @@ class QueueFilter(django_filters.FilterSet):
         label=_("Programme"),
         empty_label=_("All programmes"),
     )
+    # By default the cases still to be worked on; finished ones (decided, withdrawn) on request.
     status = django_filters.ChoiceFilter(
-        choices=[(status.value, status.label) for status in STAFF_STATUSES],
+        choices=[
+            *((status.value, status.label) for status in STAFF_STATUSES),
+            (ALL_STATUSES, _("All, finished cases too")),
+        ],
+        method="filter_status",
         label=_("Status"),
-        empty_label=_("All statuses"),
+        empty_label=_("Open cases (not finished)"),
     )
-    age_min = django_filters.NumberFilter(
-        method="filter_age_min",
-        label=_("At least this many days old"),
-        widget=forms.NumberInput(attrs={"min": 0, "inputmode": "numeric"}),
-    )
-    age_max = django_filters.NumberFilter(
-        method="filter_age_max",
-        label=_("At most this many days old"),
-        widget=forms.NumberInput(attrs={"min": 0, "inputmode": "numeric"}),
-    )
+    age_min = DaysFilter(method="filter_age_min", label=_("At least this many days old"))
+    age_max = DaysFilter(method="filter_age_max", label=_("At most this many days old"))
     due_by = django_filters.DateFilter(
         field_name="sla_due_on",
         lookup_expr="lte",
@@ -96,6 +120,9 @@ class QueueFilter(django_filters.FilterSet):
     def filter_age_max(self, queryset: QuerySet, name: str, value) -> QuerySet:
         return queryset.filter(submitted_on__gte=self._today() - timedelta(days=int(value)))
 
+    def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset if value == ALL_STATUSES else queryset.filter(status=value)
+
     def filter_flags(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
         # Every flag ticked must hold.
         return queryset.filter(**{FLAG_FIELDS[flag]: True for flag in value if flag in FLAG_FIELDS})
@@ -112,5 +139,8 @@ class QueueFilter(django_filters.FilterSet):
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         queryset = super().filter_queryset(queryset)
-        chosen = self.form.cleaned_data.get("sort") if hasattr(self.form, "cleaned_data") else None
+        cleaned = self.form.cleaned_data if hasattr(self.form, "cleaned_data") else {}
+        if not cleaned.get("status"):
+            queryset = queryset.exclude(status__in=FINISHED_STATUSES)
+        chosen = cleaned.get("sort")
         return queryset.order_by(*SORTS[chosen if chosen in SORTS else DEFAULT_SORT][1])

@@ -20,4 +20,5 @@ urlpatterns = [
     re_path(rf"{CASE}/reject/$", views.case_reject, name="reject"),
     re_path(rf"{CASE}/request-info/$", views.case_request_info, name="request_info"),
     re_path(rf"{CASE}/return/$", views.case_return, name="return"),
+    re_path(rf"{CASE}/resume-review/$", views.case_resume_review, name="resume_review"),
 ]

@@ -19,11 +19,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from applications import selectors_staff
+from applications import selectors_follow_up, selectors_staff
 from applications.facts_form import describe_facts
 from applications.models import ReasonCode, Status
 from applications.services import review
-from applications.services.transitions import IllegalTransition
+from applications.services.review import REVEALABLE_FIELDS
+from applications.services.transitions import QUEUE_STATUSES, IllegalTransition
+from applications.staff import viewing
 from applications.staff.filters import QueueFilter
 from applications.staff.forms import (
     ApproveForm,
@@ -31,10 +33,12 @@ from applications.staff.forms import (
     RejectForm,
     ReleaseForm,
     RequestInfoForm,
+    ResumeReviewForm,
     ReturnForm,
     RevealForm,
 )
 from applications.staff.masking import mask_bank_account, mask_id_number
+from eligibility.fact_labels import staff_fact_label
 
 QUEUE_PAGE_SIZE = 25
 
@@ -89,7 +93,7 @@ def queue(request):
     return render(
         request,
         "staff/queue.html",
-        {"filter": queue_filter, "page": page, "rows": rows, "today": today},
+        {"filter": queue_filter, "page": page, "rows": rows, "today": today, "waiting_statuses": QUEUE_STATUSES},
     )
 
 
@@ -113,6 +117,7 @@ def claim_next(request):
 
 def _case_context(request, application, *, revealed: dict | None = None, **forms) -> dict:
     revealed = revealed or {}
+    reveal_forms = forms.get("reveal_forms") or {}
     return {
         "application": application,
         "actions": review.case_actions(application=application, person=request.user),
@@ -122,8 +127,13 @@ def _case_context(request, application, *, revealed: dict | None = None, **forms
             "bank_account": revealed.get("bank_account") or mask_bank_account(application.bank_account),
         },
         "revealed": revealed,
+        "reveal_forms": {field: reveal_forms.get(field) or RevealForm(field=field) for field in REVEALABLE_FIELDS},
         "birth_date": application.birth_date,
-        "facts": describe_facts(application.facts),
+        # The applicant's answers in the third person, as staff read them.
+        "facts": [
+            (name, staff_fact_label(name, question), answer)
+            for name, question, answer in describe_facts(application.facts)
+        ],
         "comparison": selectors_staff.evaluation_comparison(application=application),
         "duplicates": selectors_staff.case_duplicates(application=application, viewer=request.user),
         "note_form": forms.get("note_form") or NoteForm(),
@@ -132,6 +142,8 @@ def _case_context(request, application, *, revealed: dict | None = None, **forms
         "request_form": forms.get("request_form") or RequestInfoForm(),
         "return_form": forms.get("return_form") or ReturnForm(),
         "reason_codes_exist": ReasonCode.objects.filter(active=True).exists(),
+        "resume_form": forms.get("resume_form") or ResumeReviewForm(),
+        **_follow_up_context(application),
     }
 
 
@@ -142,19 +154,38 @@ def _render_case(request, application, status: int = 200, **kwargs):
 @require_GET
 @staff_case
 def case_detail(request, application):
-    review.case_view_record(application=application, viewer=request.user, request=request)
-    return _render_case(request, application)
+    # One entry for the page and the documents it previews inline (the previews write none).
+    documents = list(application.documents.all())
+    review.case_view_record(application=application, viewer=request.user, request=request, documents=documents)
+    viewing.previews_remember(request, documents)
+    # A number revealed by the POST that sent the viewer here (audited there, with its reason), once.
+    revealed = {field: getattr(application, field) for field in viewing.reveals_take(request, application)}
+    return _render_case(request, application, revealed=revealed)
 
 
 @require_POST
 @staff_case
 def case_reveal(request, application):
-    form = RevealForm(request.POST)
-    if not form.is_valid():
+    """POST, with a reason, then back to the case page (PRG), which shows the number in full once."""
+    field = request.POST.get("field")
+    if field not in REVEALABLE_FIELDS:
         return redirect("staff:case", reference=application.reference)
-    field = form.cleaned_data["field"]
-    value = review.personal_data_reveal(application=application, viewer=request.user, field=field, request=request)
-    return _render_case(request, application, revealed={field: value})
+    form = RevealForm(request.POST, field=field)
+    if form.is_valid():
+        try:
+            review.personal_data_reveal(
+                application=application,
+                viewer=request.user,
+                field=field,
+                reason=form.cleaned_data["reason"],
+                request=request,
+            )
+        except ValidationError as exc:
+            form.add_error("reason", exc)
+        else:
+            viewing.reveal_remember(request, application, field)
+            return redirect(_case_url(application, "applicant-title"))
+    return _render_case(request, application, status=400, reveal_forms={field: form})
 
 
 @require_POST
@@ -250,6 +281,9 @@ def case_approve(request, application):
         )
     except IllegalTransition as exc:
         return _moved_on(request, application, exc)
+    except ValidationError as exc:  # the applicant's reply is not due yet
+        form.add_error(None, exc)
+        return _render_case(request, application, status=400, approve_form=form)
     if application.status == Status.PENDING_APPROVAL:
         messages.success(request, _("First approval recorded. The case now waits for a supervisor's approval."))
     else:
@@ -307,6 +341,42 @@ def case_return(request, application):
             application=application, supervisor=request.user, note=data["note"], request=request
         ),
         success=_("The case is back in review."),
+        error_field="note",
+        moved_on=(review.CaseUnavailable, IllegalTransition),
+    )
+
+
+def _follow_up_context(application) -> dict:
+    """The request for information waiting for an answer, and a reconsideration beside the refusal."""
+    information_request = selectors_follow_up.open_information_request(application)
+    reconsiderations = list(application.reconsiderations.all())  # one at most
+    reconsideration = reconsiderations[-1] if reconsiderations else None
+    return {
+        "information_request": information_request,
+        "reply_overdue": information_request is not None and selectors_follow_up.reply_overdue(information_request),
+        "reconsideration": reconsideration,
+        "refusal_reasons": selectors_follow_up.reason_texts(reconsideration.rejection_reason_codes)
+        if reconsideration
+        else [],
+        "reconsideration_rows": selectors_follow_up.reconsideration_comparison(reconsideration)
+        if reconsideration
+        else [],
+    }
+
+
+@require_POST
+@staff_case
+def case_resume_review(request, application):
+    """The reply to a request was due and did not come: the case goes back into review."""
+    return _act_on_form(
+        request,
+        application,
+        ResumeReviewForm(request.POST),
+        form_name="resume_form",
+        act=lambda data: review.application_resume_review(
+            application=application, caseworker=request.user, note=data["note"], request=request
+        ),
+        success=_("The case is back in review. You can decide on what it holds."),
         error_field="note",
         moved_on=(review.CaseUnavailable, IllegalTransition),
     )

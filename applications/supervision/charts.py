@@ -8,6 +8,8 @@ Bars are horizontal with the category's label above them, so long programme
 titles in either language fit.
 """
 
+import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -18,14 +20,63 @@ from django.utils.translation import gettext as _
 
 from applications.selectors_supervision import BacklogBucket, ProgrammeFigures, WeekDecisions
 
-WIDTH = 640
-LABEL_HEIGHT = 20
-BAR_HEIGHT = 16
-BAR_GAP = 4
-GROUP_GAP = 14
-LEGEND_HEIGHT = 26
-# Room to the right of the longest bar for its value.
-VALUE_ROOM = 130
+# Text is drawn at the body text size (static/css/portal.css: 1.0625rem, 17 px; never
+# less than 16 px), and the SVG is never scaled down: each
+# layout's width is at most the width its chart column has wherever that layout shows.
+# The wide layout shows from Bootstrap's sm breakpoint (576 px viewport), where a chart
+# card's body is about 482 px wide, the narrowest it gets from there (two columns on
+# xl: about 512 px); the narrow one below, down to a 320 px phone (about 262 px).
+# So a label is never rendered smaller than the body text, on a desktop or a phone.
+FONT_SIZE = 17
+WIDE_WIDTH = 480
+NARROW_WIDTH = 260
+LINE_HEIGHT = 22
+BAR_HEIGHT = 20
+BAR_GAP = 6
+GROUP_GAP = 16
+LEGEND_ROW = 28
+SWATCH = 14
+VALUE_GAP = 6
+# A bar keeps at least this much room even beside a long value text.
+MIN_BAR_ROOM = 60
+
+
+def text_width(text: str, size: float = FONT_SIZE) -> float:
+    """A generous estimate of the drawn width of ``text``: CJK characters are one em
+    wide, Latin letters and digits at most 0.62 em in the portal's sans-serif fonts."""
+    width = 0.0
+    for character in text:
+        if unicodedata.east_asian_width(character) in ("W", "F"):
+            width += 1.0
+        elif character in " .,:;'|!il()·":
+            width += 0.34
+        else:
+            width += 0.62
+    return width * size
+
+
+_TOKENS = re.compile(r"\s+|[\u2e80-\uffff]|[^\s\u2e80-\uffff]+")
+
+
+_CLOSING = set(")）]】」』》〉、。，．,.:;：；!！?？%％")
+
+
+def wrap_text(text: str, width: float, size: float = FONT_SIZE) -> list[str]:
+    """``text`` in lines no wider than ``width``: Latin words kept whole, CJK broken between characters."""
+    lines: list[str] = []
+    line = ""
+    for token in _TOKENS.findall(text):
+        candidate = line + token
+        # A closing mark never starts a line (it stays with the word before it).
+        fits = text_width(candidate.rstrip(), size) <= width or token in _CLOSING
+        if line and not token.isspace() and not fits:
+            lines.append(line.rstrip())
+            line = token
+        else:
+            line = candidate if (line or not token.isspace()) else ""
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines or [""]
 
 
 @dataclass(frozen=True)
@@ -45,9 +96,15 @@ class Bar:
 
 
 @dataclass(frozen=True)
+class LabelLine:
+    text: str
+    y: float
+
+
+@dataclass(frozen=True)
 class Category:
     label: str
-    label_y: float
+    lines: list[LabelLine]
     bars: list[Bar]
 
     @property
@@ -59,6 +116,28 @@ class Category:
 class LegendEntry:
     series: Series
     x: float
+    y: float
+
+    @property
+    def text_x(self) -> float:
+        return self.x + SWATCH + 6
+
+    @property
+    def text_y(self) -> float:
+        return self.y + SWATCH - 1
+
+
+@dataclass(frozen=True)
+class Layout:
+    """One drawing of the chart, for one range of screen widths."""
+
+    name: str  # "wide" or "narrow"
+    width: int
+    height: float
+    categories: list[Category]
+    legend: list[LegendEntry]
+    font_size: int = FONT_SIZE
+    bar_height: int = BAR_HEIGHT
 
 
 @dataclass(frozen=True)
@@ -68,11 +147,59 @@ class BarChart:
     description: str
     category_heading: str
     series: list[Series]
-    categories: list[Category]
-    legend: list[LegendEntry]
-    width: int
-    height: float
-    bar_height: int = BAR_HEIGHT
+    wide: Layout
+    narrow: Layout
+
+    @property
+    def layouts(self) -> list[Layout]:
+        return [self.wide, self.narrow]
+
+    @property
+    def categories(self) -> list[Category]:
+        """The table's rows (the same in both layouts)."""
+        return self.wide.categories
+
+
+def _legend(series: Sequence[Series], width: int) -> tuple[list[LegendEntry], float]:
+    if len(series) < 2:
+        return [], 0.0
+    entries, x, y = [], 0.0, 0.0
+    for entry in series:
+        room = SWATCH + 6 + text_width(entry.name) + 18
+        if x and x + room > width:
+            x, y = 0.0, y + LEGEND_ROW
+        entries.append(LegendEntry(series=entry, x=x, y=y + 4))
+        x += room
+    return entries, y + LEGEND_ROW + 4
+
+
+def _layout(name, width, series, rows, texts, scale_max) -> Layout:
+    legend, y = _legend(series, width)
+    value_room = max((text_width(text) for row in texts for text in row), default=0) + VALUE_GAP + 2
+    usable = max(width - value_room, MIN_BAR_ROOM)
+    categories = []
+    for (label, values), row_texts in zip(rows, texts, strict=True):
+        lines = []
+        for line in wrap_text(label, width):
+            lines.append(LabelLine(text=line, y=y + LINE_HEIGHT - 6))
+            y += LINE_HEIGHT
+        bars = []
+        for entry, value, text in zip(series, values, row_texts, strict=True):
+            length = usable * float(value) / float(scale_max) if value and scale_max else 0.0
+            bars.append(
+                Bar(
+                    series=entry,
+                    value_text=text,
+                    y=y,
+                    width=length,
+                    text_x=length + VALUE_GAP,
+                    text_y=y + BAR_HEIGHT - 5,
+                )
+            )
+            y += BAR_HEIGHT + BAR_GAP
+        categories.append(Category(label=label, lines=lines, bars=bars))
+        y += GROUP_GAP
+    return Layout(name=name, width=width, height=max(y, LINE_HEIGHT), categories=categories, legend=legend)
 
 
 def bar_chart(
@@ -86,49 +213,23 @@ def bar_chart(
     value_text: Callable[[Decimal | int | None], str],
     maximum: Decimal | int | None = None,
 ) -> BarChart:
-    """Lays out ``rows`` (label, one value per series) as grouped horizontal bars.
+    """Lays out ``rows`` (label, one value per series) as grouped horizontal bars, twice:
+    for wide and for narrow screens, labels wrapped to fit each.
 
     ``maximum`` is the value of a full-length bar (100 for percentages); by
     default the largest value. A value of None draws no bar and its text says so.
     """
     values = [value for _label, row in rows for value in row if value is not None]
     scale_max = maximum if maximum is not None else max(values, default=0)
-    usable = WIDTH - VALUE_ROOM
-    legend = []
-    y = 0.0
-    if len(series) > 1:
-        legend = [LegendEntry(series=entry, x=index * 160) for index, entry in enumerate(series)]
-        y = LEGEND_HEIGHT
-    categories = []
-    for label, row in rows:
-        label_y = y + LABEL_HEIGHT - 6
-        y += LABEL_HEIGHT
-        bars = []
-        for entry, value in zip(series, row, strict=True):
-            length = float(usable * value / scale_max) if value and scale_max else 0.0
-            bars.append(
-                Bar(
-                    series=entry,
-                    value_text=value_text(value),
-                    y=y,
-                    width=length,
-                    text_x=length + 6,
-                    text_y=y + BAR_HEIGHT - 4,
-                )
-            )
-            y += BAR_HEIGHT + BAR_GAP
-        categories.append(Category(label=label, label_y=label_y, bars=bars))
-        y += GROUP_GAP
+    texts = [[value_text(value) for value in row] for _label, row in rows]
     return BarChart(
         id=chart_id,
         title=title,
         description=description,
         category_heading=category_heading,
         series=list(series),
-        categories=categories,
-        legend=legend,
-        width=WIDTH,
-        height=max(y, LABEL_HEIGHT),
+        wide=_layout("wide", WIDE_WIDTH, series, rows, texts, scale_max),
+        narrow=_layout("narrow", NARROW_WIDTH, series, rows, texts, scale_max),
     )
 
 

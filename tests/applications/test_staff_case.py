@@ -8,6 +8,7 @@ import pytest
 from applications.models import AuditEntry, CaseEvent, Document, Notification, Payment, ReasonCode, Status
 from applications.services import review
 from eligibility.models import Parameter, ParameterValue
+from eligibility.parameter_cache import policy_version_bump
 from tests.applications.test_review_services import TRAINING_FACTS, attach, submitted
 from tests.factories import ApplicationFactory, CaseworkerFactory, CitizenFactory, SupervisorFactory
 
@@ -70,11 +71,14 @@ def test_identity_and_bank_numbers_are_masked_and_opening_the_case_is_audited(cl
 
 @pytest.mark.parametrize(("field", "value"), [("id_number", ID_NUMBER), ("bank_account", BANK_ACCOUNT)])
 def test_revealing_a_number_shows_it_and_is_audited(client, worker, application, field, value):
-    response = client.post(url(application, "reveal"), {"field": field})
-    assert response.status_code == 200
-    assert value in response.content.decode()
+    # A POST with a reason, then back to the case page (PRG), which shows the number once.
+    response = client.post(url(application, "reveal"), {"field": field, "reason": "Checking the identity"})
+    assert response.status_code == 302
+    assert response["Location"] == url(application) + "#applicant-title"
+    assert value in client.get(url(application)).content.decode()
     entry = AuditEntry.objects.get(action=AuditEntry.Action.VIEW_PERSONAL_DATA)
-    assert (entry.actor, entry.application, entry.details) == (worker, application, {"field": field})
+    assert (entry.actor, entry.application) == (worker, application)
+    assert entry.details == {"field": field, "reason": "Checking the identity"}
     assert entry.ip_address == "127.0.0.1"
 
 
@@ -89,7 +93,9 @@ def test_only_the_masked_fields_can_be_revealed(client, worker, application):
 
 def test_the_facts_are_in_words_and_the_evaluation_matches(client, worker, application):
     page = client.get(url(application)).content.decode()
-    assert "Have you worked under a labour contract since you graduated?" in page
+    # The applicant's answers in the third person, as staff read them.
+    assert "Has held formal employment since graduating" in page
+    assert "Have you worked under a labour contract since you graduated?" not in page
     assert "The evaluation run now gives the same result as the stored one." in page
     assert "500.00 yuan a month, for up to 24 months" in page
 
@@ -98,6 +104,7 @@ def test_a_back_dated_parameter_change_shows_as_a_difference(client, worker, app
     ParameterValue.objects.create(
         parameter=Parameter.objects.get(key="si.subsidy_rate"), valid_from=date(2026, 1, 1), value="0.60"
     )
+    policy_version_bump()  # written past the policy services, as a database fix would be
     page = client.get(url(application)).content.decode()
     assert "2 differences between the stored evaluation and the one run now." in page  # amount and rate
     assert "600.00 yuan a month, for up to 24 months" in page  # run again
@@ -114,8 +121,8 @@ def test_documents_are_previewed_with_their_check_results(client, worker, applic
         check_results={"problems": ["pdf_encrypted"]},
     )
     page = client.get(url(application)).content.decode()
-    assert f'<img src="/documents/{image.pk}/"' in page
-    assert f'<iframe src="/documents/{pdf.pk}/"' in page
+    assert f'<img src="/documents/{image.pk}/?preview=case"' in page
+    assert f'<iframe src="/documents/{pdf.pk}/?preview=case"' in page
     assert "The PDF is protected with a password." in page
 
 

@@ -1,0 +1,166 @@
+"""Audit entries as sentences a supervisor reads:
+"王芳 于 2026年12月1日 14:03 查看了申请 LH-2026-000123 的身份证号码（原因：核对身份）".
+
+Each sentence is one whole message in the catalogue (word order differs between
+Chinese and English), with the recorded details put in by name. Nothing here
+shows an internal code: statuses, document kinds, fields and parameters are
+named by their labels.
+"""
+
+from collections.abc import Iterable
+from datetime import date
+
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from applications.models import AuditEntry, Document, Status
+from eligibility.models import Parameter
+from eligibility.wording import is_chinese
+
+FIELD_LABELS = {
+    "id_number": gettext_lazy("identity number"),
+    "bank_account": gettext_lazy("bank account number"),
+}
+
+# One sentence per decision recorded by applications.services.review and follow_up.
+DECISIONS = {
+    "first_approval": gettext_lazy("%(who)s gave the first approval to application %(reference)s on %(when)s"),
+    "second_approval": gettext_lazy("%(who)s gave the second approval to application %(reference)s on %(when)s"),
+    "approved": gettext_lazy("%(who)s approved application %(reference)s on %(when)s"),
+    "rejected": gettext_lazy("%(who)s refused application %(reference)s on %(when)s"),
+    "info_requested": gettext_lazy(
+        "%(who)s asked the applicant of application %(reference)s for more information on %(when)s"
+    ),
+    "returned_to_review": gettext_lazy("%(who)s sent application %(reference)s back to review on %(when)s"),
+    "reply_overdue": gettext_lazy(
+        "%(who)s recorded on %(when)s that the applicant of application %(reference)s did not reply in time"
+    ),
+}
+
+
+def _who(entry: AuditEntry) -> str:
+    if entry.actor is None:
+        return _("The system")
+    return entry.actor.full_name or entry.actor.username
+
+
+def _when(entry: AuditEntry) -> str:
+    return date_format(timezone.localtime(entry.at), "DATETIME_FORMAT")
+
+
+def _status(value) -> str:
+    return str(Status(value).label) if value in Status.values else "—"
+
+
+def _document_kind(kind) -> str:
+    return str(Document.Kind(kind).label) if kind in Document.Kind.values else _("a document")
+
+
+def _document_named(document: dict) -> str:
+    kind = _document_kind(document.get("kind"))
+    return f"{kind} “{document['name']}”" if document.get("name") else kind
+
+
+def _day(value) -> str:
+    try:
+        return date_format(date.fromisoformat(str(value)), "DATE_FORMAT")
+    except ValueError:
+        return "—"
+
+
+def audit_sentence(entry: AuditEntry, parameter_labels: dict[str, str] | None = None) -> str:
+    """The entry in one sentence in the active language."""
+    details = entry.details or {}
+    names = {
+        "who": _who(entry),
+        "when": _when(entry),
+        "reference": entry.application.reference if entry.application_id and entry.application else "—",
+    }
+    action = entry.action
+    if action == AuditEntry.Action.VIEW_CASE:
+        documents = details.get("documents") or []
+        if documents:
+            separator = "、" if is_chinese() else ", "
+            listed = separator.join(
+                f"{_document_kind(d.get('kind'))} “{d.get('name', '')}”"
+                if d.get("name")
+                else _document_kind(d.get("kind"))
+                for d in documents
+            )
+            return _("%(who)s opened application %(reference)s with its documents (%(documents)s) on %(when)s") % {
+                **names,
+                "documents": listed,
+            }
+        return _("%(who)s opened application %(reference)s on %(when)s") % names
+    if action == AuditEntry.Action.VIEW_PERSONAL_DATA and details.get("export") == "payments":
+        return _(
+            "%(who)s exported the payments due from %(from)s to %(to)s as a %(format)s file "
+            "(%(rows)s rows, with full bank account numbers) on %(when)s"
+        ) % {
+            **names,
+            "from": _day(details.get("from")),
+            "to": _day(details.get("to")),
+            "rows": details.get("rows", 0),
+            "format": str(details.get("format", "csv")).upper(),
+        }
+    if action == AuditEntry.Action.VIEW_PERSONAL_DATA:
+        field = str(FIELD_LABELS.get(details.get("field"), _("personal data")))
+        if details.get("reason"):
+            return _("%(who)s viewed the %(field)s of application %(reference)s on %(when)s (reason: %(reason)s)") % {
+                **names,
+                "field": field,
+                "reason": details["reason"],
+            }
+        return _("%(who)s viewed the %(field)s of application %(reference)s on %(when)s") % {**names, "field": field}
+    if action == AuditEntry.Action.VIEW_DOCUMENT:
+        return _("%(who)s opened the document “%(document)s” of application %(reference)s on %(when)s") % {
+            **names,
+            "document": _document_kind(details.get("kind")),
+        }
+    if action == AuditEntry.Action.TRANSITION and details.get("to"):
+        if details.get("from"):
+            sentence = _("%(who)s moved application %(reference)s from “%(from)s” to “%(to)s” on %(when)s") % {
+                **names,
+                "from": _status(details["from"]),
+                "to": _status(details["to"]),
+            }
+        else:
+            sentence = _("%(who)s set application %(reference)s to “%(to)s” on %(when)s") % {
+                **names,
+                "to": _status(details["to"]),
+            }
+        return _with_note(sentence, details)
+    if action == AuditEntry.Action.DECISION:
+        template = DECISIONS.get(details.get("decision"))
+        if template is None:
+            return _with_note(
+                _("%(who)s recorded a decision on application %(reference)s on %(when)s") % names, details
+            )
+        return _with_note(str(template) % names, details)
+    if action == AuditEntry.Action.NOTE:
+        return _("%(who)s added an internal note to application %(reference)s on %(when)s") % names
+    if action == AuditEntry.Action.PARAMETER:
+        label = (parameter_labels or {}).get(details.get("key", ""))
+        if label:
+            return _("%(who)s changed the policy parameter “%(parameter)s” on %(when)s") % {**names, "parameter": label}
+        return _("%(who)s changed a policy parameter on %(when)s") % names
+    return _("%(who)s: %(action)s on %(when)s") % {**names, "action": entry.get_action_display()}
+
+
+def _with_note(sentence: str, details: dict) -> str:
+    note = (details.get("note") or "").strip()
+    return f"{sentence}{_('. Note: %(note)s') % {'note': note}}" if note else sentence
+
+
+def audit_sentences(entries: Iterable[AuditEntry]) -> list[tuple[AuditEntry, str]]:
+    """Each entry with its sentence; the parameters named are read in one query."""
+    entries = list(entries)
+    keys = {
+        (entry.details or {}).get("key")
+        for entry in entries
+        if entry.action == AuditEntry.Action.PARAMETER and (entry.details or {}).get("key")
+    }
+    labels = {p.key: p.description for p in Parameter.objects.filter(key__in=keys)} if keys else {}
+    return [(entry, audit_sentence(entry, labels)) for entry in entries]
