@@ -8,7 +8,13 @@ from applications.models import Application, CaseEvent, Document, Notification
 
 
 def applications_of(person) -> QuerySet[Application]:
-    return Application.objects.filter(applicant=person).select_related("programme").order_by("-updated_at")
+    # Documents: a draft's "continue" link goes to its first unfinished step, which may be the documents.
+    return (
+        Application.objects.filter(applicant=person)
+        .select_related("programme")
+        .prefetch_related("documents")
+        .order_by("-updated_at")
+    )
 
 
 def draft_for_owner(person, pk: int) -> Application:
@@ -26,6 +32,8 @@ def case_for_owner(person, reference: str) -> Application:
             Prefetch("documents", queryset=Document.objects.order_by("uploaded_at")),
             Prefetch("events", queryset=CaseEvent.objects.filter(internal=False).select_related("actor")),
             "payments",
+            "reconsiderations",
+            "information_requests",
             Prefetch(
                 "notifications",
                 queryset=Notification.objects.filter(channel=Notification.Channel.INBOX),
@@ -52,3 +60,29 @@ def inbox_of(person) -> QuerySet[Notification]:
     return Notification.objects.filter(recipient=person, channel=Notification.Channel.INBOX).select_related(
         "application"
     )
+
+
+# What each step of the form can take over from the person's earlier application.
+REUSABLE_DETAILS = {
+    "personal": ("full_name", "id_number", "mobile", "address"),
+    "payment": ("bank_name", "bank_account"),
+}
+
+
+def previous_details_source(person, *, application: Application, step: str) -> Application | None:
+    """The person's own most recent other application (sent or draft) that holds the details of ``step``.
+
+    Only ``person``'s applications are read, so nobody is ever offered another person's details.
+    """
+    fields = REUSABLE_DETAILS.get(step)
+    if not fields:
+        return None
+    candidates = (
+        Application.objects.filter(applicant=person)
+        .exclude(pk=application.pk)
+        .exclude(**{fields[0]: ""})
+        .exclude(**{fields[1]: ""})
+        .select_related("programme")
+        .order_by("-updated_at", "-pk")
+    )
+    return candidates.first()

@@ -9,6 +9,7 @@ REFERENCE = r"(?P<reference>LH-\d{4}-\d{6,})"
 urlpatterns = [
     path("applications/", views.application_list, name="list"),
     path("applications/new/<slug:slug>/", views.application_new, name="new"),
+    path("applications/drafts/<int:pk>/", views.draft_resume, name="draft"),
     path("applications/drafts/<int:pk>/check/", views.application_check, name="check"),
     path(
         "applications/drafts/<int:pk>/documents/<int:document_pk>/remove/",
@@ -21,6 +22,7 @@ urlpatterns = [
     re_path(rf"^applications/{REFERENCE}/withdraw/$", views.case_withdraw, name="withdraw"),
     re_path(rf"^applications/{REFERENCE}/documents/$", views.case_upload, name="upload"),
     re_path(rf"^applications/{REFERENCE}/response/$", views.case_respond, name="respond"),
+    re_path(rf"^applications/{REFERENCE}/reconsideration/$", views.case_reconsider, name="reconsider"),
     path("documents/<int:pk>/", views.document_file, name="document"),
     path("inbox/", views.inbox, name="inbox"),
 ]

@@ -3,15 +3,15 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpResponseBadRequest
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_POST
 
-from applications import selectors
+from applications import case_summary, selectors, selectors_follow_up
 from applications.documents import EXTENSIONS, PDF, required_documents
 from applications.facts_form import SituationForm, describe_facts
 from applications.forms import (
@@ -20,16 +20,19 @@ from applications.forms import (
     InfoResponseForm,
     PaymentForm,
     PersonalForm,
+    ReconsiderationForm,
     WithdrawForm,
 )
 from applications.models import AuditEntry, Document, Status
 from applications.services import documents as document_services
-from applications.services import intake
+from applications.services import follow_up, intake
 from applications.services.audit import audit_record
-from applications.services.notifications import inbox_mark_read
+from applications.services.notifications import inbox_mark_read, inbox_messages_in_language
 from applications.services.transitions import IllegalTransition
+from applications.staff.viewing import preview_already_audited
 from eligibility.models import Programme
 from eligibility.screener.storage import screening_answers
+from portal.accounts.decorators import confirmed_account_required
 
 
 def _screening_facts(request) -> dict:
@@ -39,10 +42,15 @@ def _screening_facts(request) -> dict:
 
 @login_required
 def application_list(request):
-    return render(request, "applications/list.html", {"applications": selectors.applications_of(request.user)})
+    rows = [
+        (application, _resume_url(application) if application.status == Status.DRAFT else None)
+        for application in selectors.applications_of(request.user)
+    ]
+    return render(request, "applications/list.html", {"rows": rows})
 
 
 @login_required
+@confirmed_account_required
 @require_http_methods(["GET", "POST"])
 def application_new(request, slug: str):
     programme = get_object_or_404(Programme, slug=slug)
@@ -54,7 +62,10 @@ def application_new(request, slug: str):
         except intake.AlreadyApplied as exc:
             messages.info(request, _("You have already applied for this programme. Here is your application."))
             return redirect("applications:case", reference=exc.application.reference)
-        return redirect("applications:step", pk=application.pk, step=intake.steps_for(application)[0])
+        except ValidationError as exc:  # the screening says the person lives outside the region served
+            messages.error(request, exc.messages[0])
+            return redirect("applications:new", slug=programme.slug)
+        return redirect(_resume_url(application))
     return render(
         request,
         "applications/new.html",
@@ -65,6 +76,22 @@ def application_new(request, slug: str):
             ],
         },
     )
+
+
+def _resume_url(application) -> str:
+    """The first step the person has not finished, or the check page when every step is done."""
+    step = intake.first_unfinished_step(application)
+    if step is None:
+        return reverse("applications:check", kwargs={"pk": application.pk})
+    return reverse("applications:step", kwargs={"pk": application.pk, "step": step})
+
+
+@login_required
+def draft_resume(request, pk: int):
+    application = selectors.draft_for_owner(request.user, pk)
+    if application.status != Status.DRAFT:
+        return redirect("applications:case", reference=application.reference)
+    return redirect(_resume_url(application))
 
 
 def _step_context(application, step: str, form) -> dict:
@@ -111,19 +138,51 @@ def application_step(request, pk: int, step: str):
     return handler(request, application)
 
 
+def _previous_details(request, application, step: str):
+    """The person's earlier application whose details this step may take over, and whether they asked to.
+
+    Offered only while the step has not been saved on this application; the
+    ``prefill`` parameter is honoured only for that same application of theirs.
+    """
+    if step in application.completed_steps:
+        return None, False
+    source = selectors.previous_details_source(request.user, application=application, step=step)
+    if source is None:
+        return None, False
+    return source, request.method == "GET" and request.GET.get("prefill") == str(source.pk)
+
+
+def _prefill_context(request, context: dict, source, used: bool, preview: list) -> dict:
+    if used:
+        messages.info(
+            request,
+            _("We filled in the details from your earlier application. Check them and change what is different."),
+        )
+    elif source is not None:
+        context["prefill_source"] = source
+        context["prefill_preview"] = preview
+    return context
+
+
 def _personal_step(request, application):
+    source, use_source = _previous_details(request, application, "personal")
+    filled_from = source if use_source else application
     initial = {
-        "full_name": application.full_name,
-        "id_number": application.id_number,
-        "birth_date": application.facts.get("birth_date"),
-        "mobile": application.mobile or request.user.mobile,
-        "address": application.address,
+        "full_name": filled_from.full_name,
+        "id_number": filled_from.id_number,
+        "birth_date": filled_from.facts.get("birth_date"),
+        "mobile": filled_from.mobile or application.mobile or request.user.mobile,
+        "address": filled_from.address,
     }
     form = PersonalForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         intake.application_save_personal(application=application, **form.cleaned_data)
         return _after_save(request, application, "personal")
-    return render(request, "applications/step_personal.html", _step_context(application, "personal", form))
+    context = _step_context(application, "personal", form)
+    preview = case_summary.personal_details(source)[:2] if source else []
+    return render(
+        request, "applications/step_personal.html", _prefill_context(request, context, source, use_source, preview)
+    )
 
 
 def _situation_step(request, application):
@@ -135,21 +194,31 @@ def _situation_step(request, application):
             form.add_error(None, exc)
         else:
             return _after_save(request, application, "situation")
-    return render(request, "applications/step_situation.html", _step_context(application, "situation", form))
+    context = _step_context(application, "situation", form)
+    # Said only where answers on this page did come from the person's screening.
+    context["prefilled_from_screening"] = bool(set(application.screening_facts) & set(form.fields))
+    return render(request, "applications/step_situation.html", context)
 
 
 def _payment_step(request, application):
-    initial = {"bank_name": application.bank_name, "bank_account": application.bank_account}
+    source, use_source = _previous_details(request, application, "payment")
+    filled_from = source if use_source else application
+    initial = {"bank_name": filled_from.bank_name, "bank_account": filled_from.bank_account}
     form = PaymentForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         intake.application_save_payment(application=application, **form.cleaned_data)
         return _after_save(request, application, "payment")
-    return render(request, "applications/step_payment.html", _step_context(application, "payment", form))
+    context = _step_context(application, "payment", form)
+    preview = case_summary.payment_details(source) if source else []
+    return render(
+        request, "applications/step_payment.html", _prefill_context(request, context, source, use_source, preview)
+    )
 
 
 def _documents_step(request, application):
     kinds = required_documents(application.programme.slug, application.facts)
     form = DocumentUploadForm(kinds=[*kinds, Document.Kind.OTHER])
+    missing: list[str] = []
     if request.method == "POST" and "upload" in request.POST:
         form = DocumentUploadForm(request.POST, request.FILES, kinds=[*kinds, Document.Kind.OTHER])
         if _attach_uploaded(request, application, form):
@@ -157,15 +226,18 @@ def _documents_step(request, application):
     elif request.method == "POST":
         try:
             intake.application_mark_documents_done(application=application)
-        except intake.ApplicationIncomplete as exc:
-            form.add_error(None, exc.problems["documents"])
+        except intake.ApplicationIncomplete:
+            if "save_and_exit" in request.POST:  # files already sent are kept; the rest can come later
+                return _after_save(request, application, "documents")
+            missing = intake.missing_document_kinds(application)
         else:
             return _after_save(request, application, "documents")
     context = _step_context(application, "documents", form)
     have = {}
     for document in application.documents.all():
         have.setdefault(document.kind, []).append(document)
-    context["required"] = [(Document.Kind(k), have.get(k, [])) for k in kinds]
+    context["required"] = [(Document.Kind(k), have.get(k, []), k in missing) for k in kinds]
+    context["missing"] = [Document.Kind(k) for k in missing]
     context["other_documents"] = have.get(Document.Kind.OTHER, [])
     return render(request, "applications/step_documents.html", context)
 
@@ -243,7 +315,7 @@ def application_check(request, pk: int):
 
 
 def _facts_display(application) -> list[tuple[str, str, str]]:
-    return describe_facts(application.facts)
+    return describe_facts(application.facts, application.programme.slug)
 
 
 @login_required
@@ -258,11 +330,21 @@ def case_detail(request, reference: str):
     return render(request, "applications/case.html", _case_context(application))
 
 
-def _case_context(application, *, upload_form=None, response_form=None) -> dict:
+def _case_context(application, *, upload_form=None, response_form=None, reconsider_form=None) -> dict:
+    information_request = selectors_follow_up.open_information_request(application)
+    # Each message in the reader's language of today, as in the inbox.
+    inbox_messages_in_language(application.inbox_messages, language=translation.get_language())
     return {
+        "information_request": information_request,
+        "reconsideration_window": selectors_follow_up.reconsideration_window(application),
+        "reconsideration": next(iter(application.reconsiderations.all()), None),
+        "reconsider_form": reconsider_form or ReconsiderationForm(),
         "application": application,
-        "withdraw_form": WithdrawForm(),
-        "response_form": response_form or InfoResponseForm(),
+        "next_step": case_summary.next_step(application),
+        "personal_details": case_summary.personal_details(application),
+        "payment_details": case_summary.payment_details(application) if application.bank_account else [],
+        "facts_display": _facts_display(application),
+        "response_form": response_form or InfoResponseForm(information_request=information_request),
         "upload_form": upload_form or DocumentUploadForm(),
         "open_request": _open_request(application),
     }
@@ -276,12 +358,16 @@ def _open_request(application):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def case_withdraw(request, reference: str):
+    """Asks first, on a page of its own: withdrawing cannot be undone."""
     application = selectors.case_for_owner(request.user, reference)
-    form = WithdrawForm(request.POST)
-    if not form.is_valid():
-        return HttpResponseBadRequest()
+    if not application.can_be_withdrawn:
+        return redirect("applications:case", reference=reference)
+    form = WithdrawForm(request.POST if request.method == "POST" else None)  # the reason may be empty
+    if request.method == "GET" or not form.is_valid():
+        status = 400 if request.method == "POST" else 200
+        return render(request, "applications/withdraw.html", {"application": application, "form": form}, status=status)
     try:
         intake.application_withdraw(
             application=application, acting_user=request.user, reason=form.cleaned_data["reason"]
@@ -307,25 +393,62 @@ def case_upload(request, reference: str):
 @require_POST
 def case_respond(request, reference: str):
     application = selectors.case_for_owner(request.user, reference)
-    form = InfoResponseForm(request.POST)
+    information_request = selectors_follow_up.open_information_request(application)
+    form = InfoResponseForm(request.POST, request.FILES, information_request=information_request)
     if form.is_valid():
         try:
-            intake.application_answer_info_request(
-                application=application, acting_user=request.user, comment=form.cleaned_data["comment"]
+            follow_up.application_answer_information_request(
+                application=application,
+                acting_user=request.user,
+                files=form.files_by_kind,
+                answers=form.answers,
+                comment=form.cleaned_data.get("comment", ""),
             )
         except ValidationError as exc:
-            messages.error(request, exc.messages[0])
+            if exc.code in ("no_request", "not_owner"):  # answered or closed meanwhile
+                messages.error(request, exc.messages[0])
+                return redirect("applications:case", reference=reference)
+            form.add_error(None, exc)
         else:
             messages.success(request, _("Thank you. Your answer is sent and your application is back with us."))
-        return redirect("applications:case", reference=reference)
+            return redirect("applications:case", reference=reference)
     return render(request, "applications/case.html", _case_context(application, response_form=form), status=400)
+
+
+@login_required
+@require_POST
+def case_reconsider(request, reference: str):
+    """The applicant asks for a refusal to be looked at again, with reasons and any new documents."""
+    application = selectors.case_for_owner(request.user, reference)
+    form = ReconsiderationForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            follow_up.application_request_reconsideration(
+                application=application,
+                acting_user=request.user,
+                grounds=form.cleaned_data["grounds"],
+                files=form.cleaned_data["files"],
+                request=request,
+            )
+        except ValidationError as exc:
+            if getattr(exc, "code", None) in follow_up.RECONSIDERATION_UNAVAILABLE:  # the form is gone: say why
+                messages.error(request, exc.messages[0])
+                return redirect("applications:case", reference=reference)
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request, _("Your request is sent. A colleague who did not decide before will look at it again.")
+            )
+            return redirect("applications:case", reference=reference)
+    return render(request, "applications/case.html", _case_context(application, reconsider_form=form), status=400)
 
 
 @login_required
 @xframe_options_sameorigin  # staff preview documents inline on the case page
 def document_file(request, pk: int):
     document = selectors.document_for_viewer(request.user, pk)
-    if document.application.applicant_id != request.user.pk:
+    # A preview embedded in a staff case page is listed in that page's own audit entry.
+    if document.application.applicant_id != request.user.pk and not preview_already_audited(request, document):
         audit_record(
             actor=request.user,
             action=AuditEntry.Action.VIEW_DOCUMENT,
@@ -348,7 +471,10 @@ def document_file(request, pk: int):
 
 @login_required
 def inbox(request):
-    messages_list = list(selectors.inbox_of(request.user)[:100])
+    # In the reader's language of today, whatever language each message was sent in.
+    messages_list = inbox_messages_in_language(
+        list(selectors.inbox_of(request.user)[:100]), language=request.LANGUAGE_CODE
+    )
     # Rendered first, so that what is new now is shown as new this once.
     response = render(request, "applications/inbox.html", {"notifications": messages_list})
     inbox_mark_read(person=request.user, notification_ids=[n.pk for n in messages_list if n.read_at is None])

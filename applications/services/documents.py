@@ -13,8 +13,9 @@ from applications.models import Application, CaseEvent, Document, Status
 
 logger = logging.getLogger(__name__)
 
-# A citizen may add documents while the application is theirs to change.
-CITIZEN_UPLOAD_STATUSES = (Status.DRAFT, Status.INFO_REQUESTED)
+# A citizen may add documents while the application is theirs to change, when
+# asked for more, and with a request for reconsideration.
+CITIZEN_UPLOAD_STATUSES = (Status.DRAFT, Status.INFO_REQUESTED, Status.RECONSIDERATION)
 
 
 def validate_upload(uploaded: UploadedFile) -> str:

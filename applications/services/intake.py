@@ -7,18 +7,28 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from applications.documents import required_documents
 from applications.models import OPEN_STATUSES, Application, CaseEvent, Document, Status
 from applications.services.notifications import notify_applicant
 from applications.services.transitions import application_transition
 from eligibility.engine import evaluate
-from eligibility.facts import parse_facts
+from eligibility.facts import FactsInvalid, parse_facts
 from eligibility.models import Programme
-from eligibility.parameter_set import ParameterSet
+from eligibility.parameter_cache import parameters_in_force
+from eligibility.regions import same_city, served_region_name
 from eligibility.results import ProgrammeResult
+from portal.language import join_list
 
 STEPS = ("personal", "situation", "payment", "documents")
+# The name of each step as its page heading says it, for messages that point back to it.
+STEP_TITLES = {
+    "personal": gettext_lazy("About you"),
+    "situation": gettext_lazy("Your situation"),
+    "payment": gettext_lazy("Where we pay you"),
+    "documents": gettext_lazy("Documents"),
+}
 
 
 class ApplicationIncomplete(Exception):
@@ -44,6 +54,16 @@ def steps_for(application: Application) -> tuple[str, ...]:
     return STEPS
 
 
+def first_unfinished_step(application: Application) -> str | None:
+    """Where a person picks a draft up again: the first step not yet done, or None when all are."""
+    for step in steps_for(application):
+        if step not in application.completed_steps:
+            return step
+    if missing_document_kinds(application):
+        return "documents"
+    return None
+
+
 @transaction.atomic
 def application_start(*, applicant, programme: Programme, facts: dict | None = None) -> Application:
     """Opens a draft, pre-filled with the facts of a screening; returns the open one if there is one.
@@ -57,13 +77,15 @@ def application_start(*, applicant, programme: Programme, facts: dict | None = N
             raise AlreadyApplied(existing)
         return existing
     clean_facts = dict(facts or {})
+    _check_region_served(clean_facts.get("region"))
     try:
         with transaction.atomic():
             application = Application.objects.create(
                 applicant=applicant,
                 programme=programme,
                 facts=clean_facts,
-                region=clean_facts.get("region") or _default_region(),
+                screening_facts=sorted(clean_facts),
+                region=_default_region(),
                 mobile=applicant.mobile or "",
             )
     except IntegrityError:
@@ -74,6 +96,18 @@ def application_start(*, applicant, programme: Programme, facts: dict | None = N
 
 def _default_region() -> str:
     return settings.LINGHUO_REGION_CODE
+
+
+def _check_region_served(region: object) -> None:
+    """An application is handled in the region this portal serves: a district of
+    it, never another region (the case's ``region`` is the region served, whose
+    staff decide it)."""
+    if region and not (isinstance(region, str) and same_city(region, settings.LINGHUO_REGION_CODE)):
+        raise ValidationError(
+            _("This portal takes applications from %(city)s only: choose your district or county in %(city)s.")
+            % {"city": served_region_name()},
+            code="region_not_served",
+        )
 
 
 def _ensure_draft(application: Application) -> None:
@@ -107,11 +141,13 @@ def application_save_facts(*, application: Application, facts: dict) -> Applicat
     """Keeps the answers about the person's situation (wire form, checked by ``parse_facts``)."""
     _ensure_draft(application)
     merged = {key: value for key, value in {**application.facts, **facts}.items() if value is not None}
-    parse_facts(merged)  # raises FactsInvalid: the form shows it
+    try:
+        parse_facts(merged)
+    except FactsInvalid as invalid:
+        raise ValidationError([message for messages in invalid.errors.values() for message in messages]) from None
+    _check_region_served(merged.get("region"))
     application.facts = merged
-    if merged.get("region"):
-        application.region = merged["region"]
-    fields = ["facts", "region", *_mark_done(application, "situation")]
+    fields = ["facts", *_mark_done(application, "situation")]
     application.save(update_fields=[*fields, "updated_at"])
     return application
 
@@ -131,24 +167,25 @@ def application_mark_documents_done(*, application: Application) -> Application:
     _ensure_draft(application)
     missing = missing_documents(application)
     if missing:
-        raise ApplicationIncomplete({"documents": [_("Upload: %(kinds)s.") % {"kinds": ", ".join(missing)}]})
+        raise ApplicationIncomplete({"documents": [_("Upload: %(kinds)s.") % {"kinds": join_list(missing)}]})
     application.save(update_fields=[*_mark_done(application, "documents"), "updated_at"])
     return application
 
 
+def missing_document_kinds(application: Application) -> list[str]:
+    """The required document kinds with no file yet, in the order the documents step lists them."""
+    have = {document.kind for document in application.documents.all()}
+    return [kind for kind in required_documents(application.programme.slug, application.facts) if kind not in have]
+
+
 def missing_documents(application: Application) -> list[str]:
-    have = set(application.documents.values_list("kind", flat=True))
-    return [
-        str(Document.Kind(kind).label)
-        for kind in required_documents(application.programme.slug, application.facts)
-        if kind not in have
-    ]
+    return [str(Document.Kind(kind).label) for kind in missing_document_kinds(application)]
 
 
 def application_evaluate(*, application: Application, as_of: date) -> ProgrammeResult:
     """The engine's answer for this application's programme, with the parameters in force on ``as_of``."""
     facts = parse_facts(application.facts)
-    results = evaluate(facts, as_of, parameters=ParameterSet.in_force(as_of))
+    results = evaluate(facts, as_of, parameters=parameters_in_force(as_of))
     return next(result for result in results if result.programme_slug == application.programme.slug)
 
 
@@ -177,10 +214,12 @@ def submission_problems(application: Application) -> dict[str, list[str]]:
     problems: dict[str, list[str]] = {}
     for step in steps_for(application):
         if step not in application.completed_steps:
-            problems.setdefault(step, []).append(_("This section is not complete."))
+            problems.setdefault(step, []).append(
+                _("The “%(section)s” section is not complete.") % {"section": STEP_TITLES[step]}
+            )
     missing = missing_documents(application)
     if missing:
-        problems.setdefault("documents", []).append(_("Upload: %(kinds)s.") % {"kinds": ", ".join(missing)})
+        problems.setdefault("documents", []).append(_("Upload: %(kinds)s.") % {"kinds": join_list(missing)})
     return problems
 
 
@@ -224,17 +263,4 @@ def application_withdraw(*, application: Application, acting_user, reason: str =
     return application
 
 
-@transaction.atomic
-def application_answer_info_request(*, application: Application, acting_user, comment: str) -> Application:
-    """The citizen's answer to a request for information: the case goes back to the queue."""
-    if application.applicant_id != acting_user.pk:
-        raise ValidationError(_("Only the applicant can answer this request."), code="not_owner")
-    locked = Application.objects.select_for_update().get(pk=application.pk)
-    if locked.status != Status.INFO_REQUESTED:
-        raise ValidationError(_("There is no open request for information on this application."), code="no_request")
-    CaseEvent.objects.create(
-        application=locked, kind=CaseEvent.Kind.INFO_RESPONSE, actor=acting_user, note=comment.strip()
-    )
-    application_transition(application=locked, to_status=Status.SUBMITTED, actor=acting_user)
-    application.status = locked.status
-    return locked
+# The answer to a request for information is in ``applications.services.follow_up``.

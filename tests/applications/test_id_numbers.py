@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from stdnum.cn import ric
 
 from applications.forms import PersonalForm
@@ -100,3 +101,16 @@ def test_the_personal_step_shows_a_mismatched_birth_date_at_the_date():
     assert not form.is_valid()
     assert "birth_date" in form.errors
     assert "id_number" not in form.errors
+
+
+def test_an_empty_personal_step_says_what_each_field_needs():
+    with translation.override("en"):
+        form = PersonalForm({})
+        assert not form.is_valid()
+        errors = {name: [str(message) for message in messages] for name, messages in form.errors.items()}
+    assert errors["full_name"] == ["Enter your full name as on your identity card."]
+    assert errors["id_number"] == ["Enter your resident identity number."]
+    assert errors["birth_date"] == ["Enter your date of birth."]
+    assert errors["mobile"] == ["Enter your mobile number."]
+    assert errors["address"] == ["Enter the address where you live now."]
+    assert "This field is required." not in str(errors)

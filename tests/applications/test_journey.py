@@ -218,9 +218,10 @@ def test_answering_a_request_for_information_and_hearing_the_decision(
             {"kind": "social_insurance_receipts", "file": upload("receipts.pdf", pdf_bytes(1), "application/pdf")},
         )
     assert uploaded.status_code == 302
-    empty_answer = client.post("/applications/LH-2026-000077/response/", {"comment": ""})
+    # The one question is answered in its own field (tests/applications/test_information_requests.py).
+    empty_answer = client.post("/applications/LH-2026-000077/response/", {"answer_0": ""})
     assert empty_answer.status_code == 400
-    assert client.post("/applications/LH-2026-000077/response/", {"comment": "Uploaded them."}).status_code == 302
+    assert client.post("/applications/LH-2026-000077/response/", {"answer_0": "Uploaded them."}).status_code == 302
     application.refresh_from_db()
     assert application.status == Status.SUBMITTED
     assert application.documents.get().check_status == "passed"
