@@ -17,8 +17,8 @@ WORKDIR /app
 COPY requirements.txt .
 RUN pip install -r requirements.txt
 COPY . .
-# collectstatic needs a key to import settings; this throwaway one is not kept.
-RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --no-input
+# collectstatic needs a key and an address to import settings; these throwaway ones are not kept.
+RUN SECRET_KEY=collectstatic-only LINGHUO_PUBLIC_URL=https://collectstatic.invalid python manage.py collectstatic --no-input
 
 USER linghuo
 EXPOSE 8000

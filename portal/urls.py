@@ -9,6 +9,8 @@ admin.site.site_title = "Linghuo"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico whatever the page links to.
+    path("favicon.ico", views.favicon, name="favicon"),
     path("language/", views.language_set, name="language_set"),
     path("accounts/", include("portal.accounts.urls")),
     path("", include("eligibility.urls")),

@@ -1,6 +1,8 @@
 from django.conf import settings
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import HttpResponsePermanentRedirect, HttpResponseRedirect, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
+from django.template import loader
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -34,12 +36,20 @@ def healthz(request):
     return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
 
 
+@require_GET
+def favicon(request):
+    # Browsers ask for /favicon.ico whatever the page links to; the file lives with the static files.
+    return HttpResponsePermanentRedirect(static("favicon.ico"))
+
+
 def page_not_found(request, exception):
     return render(request, "errors/404.html", status=404)
 
 
 def server_error(request):
-    return render(request, "errors/500.html", status=500)
+    # No request context, as Django's own handler: the failure may be in what a
+    # context processor reads (the database, the session).
+    return HttpResponseServerError(loader.get_template("errors/500.html").render())
 
 
 def permission_denied(request, exception):

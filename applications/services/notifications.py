@@ -7,6 +7,7 @@ sends what is still waiting.
 """
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -15,7 +16,8 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from applications.models import Application, Notification
+from applications.models import Application, AuditEntry, CaseEvent, Notification, ReasonCode, Status
+from portal.links import public_url
 from portal.sms import send_sms
 
 logger = logging.getLogger(__name__)
@@ -56,7 +58,7 @@ def notify_person(
     on the applicant's case page."""
     language = person.preferred_language or settings.LANGUAGE_CODE
     with translation.override(language):
-        full_context = {"person": person, "portal_url": settings.LINGHUO_PUBLIC_URL, **context}
+        full_context = {"person": person, "portal_url": public_url("/").rstrip("/"), **context}
         subject = _render(event, "email_subject.txt", full_context)
         body = _render(event, "email_body.txt", full_context)
         sms = _render(event, "sms.txt", full_context)
@@ -154,6 +156,130 @@ def notifications_send_due(*, now=None) -> int:
         if result is not None and result.state == Notification.State.SENT:
             sent += 1
     return sent
+
+
+# How to rebuild the context of an inbox message from what the database keeps
+# (its event, its application and the case's records), so that the inbox can
+# show it again in the reader's language of today. An event without an entry
+# here shows the words it was written with. Another event registers its own
+# builder with ``inbox_context_builder``.
+InboxContextBuilder = Callable[[Notification, str], dict | None]
+INBOX_CONTEXT_BUILDERS: dict[str, InboxContextBuilder] = {}
+
+
+def inbox_context_builder(event: str):
+    def register(builder: InboxContextBuilder) -> InboxContextBuilder:
+        INBOX_CONTEXT_BUILDERS[event] = builder
+        return builder
+
+    return register
+
+
+@inbox_context_builder(Notification.Event.SUBMITTED)
+@inbox_context_builder(Notification.Event.APPROVED)
+def _no_extra_context(notification: Notification, language: str) -> dict:
+    return {}
+
+
+def _decision_for(notification: Notification, decision: str, status: str):
+    """The audit entry and the status change that this message reported (the last ones before it)."""
+    application = notification.application
+    entry = next(
+        (
+            e
+            for e in (
+                application.inbox_decisions
+                if hasattr(application, "inbox_decisions")
+                else application.audit_entries.order_by("-at", "-id")
+            )
+            if e.action == AuditEntry.Action.DECISION
+            and e.details.get("decision") == decision
+            and e.at <= notification.created_at
+        ),
+        None,
+    )
+    event = next(
+        (
+            e
+            for e in reversed(
+                application.inbox_events if hasattr(application, "inbox_events") else list(application.events.all())
+            )
+            if e.to_status == status and e.at <= notification.created_at
+        ),
+        None,
+    )
+    return entry, event
+
+
+@inbox_context_builder(Notification.Event.REJECTED)
+def _rejection_context(notification: Notification, language: str) -> dict | None:
+    from applications.services.review import rejection_text
+
+    entry, event = _decision_for(notification, "rejected", Status.REJECTED)
+    if entry is None or event is None:
+        return None
+    codes = entry.details.get("reason_codes") or []
+    by_code = {reason.code: reason for reason in ReasonCode.objects.filter(code__in=codes)}
+    if len(by_code) != len(codes):
+        return None
+    reasons = [by_code[code] for code in codes]
+    # The note is the reasons (one line each) and then the caseworker's own words, which stay as written.
+    free_text = "\n".join(event.note.split("\n")[len(reasons) :])
+    return {"reasons_text": rejection_text(reason_codes=reasons, free_text=free_text, language=language)}
+
+
+@inbox_context_builder(Notification.Event.INFO_REQUESTED)
+def _information_request_context(notification: Notification, language: str) -> dict | None:
+    from applications.services.review import information_request_text
+
+    entry, event = _decision_for(notification, "info_requested", Status.INFO_REQUESTED)
+    if entry is None or event is None:
+        return None
+    kinds = entry.details.get("document_kinds") or []
+    lines = event.note.split("\n")
+    # "Please upload:", one line a document, a blank line, then the caseworker's questions as written.
+    message = "\n".join(lines[len(kinds) + 2 :]) if kinds else event.note
+    return {"request_text": information_request_text(document_kinds=kinds, message=message, language=language)}
+
+
+def inbox_messages_in_language(notifications: list[Notification], *, language: str) -> list[Notification]:
+    """Sets ``shown_subject`` and ``shown_body`` on each inbox message: the message
+    written again in ``language`` from its event and application, or, where it
+    cannot be rebuilt, the words it was sent with."""
+    ids = {n.application_id for n in notifications if n.application_id}
+    # One instance per case, with what the templates read, so that 100 messages cost what 1 does.
+    applications = Application.objects.select_related("programme").in_bulk(ids) if ids else {}
+    for notification in notifications:
+        if notification.application_id in applications:
+            notification.application = applications[notification.application_id]
+    if applications:
+        events = CaseEvent.objects.filter(application_id__in=applications).order_by("at", "id")
+        decisions = AuditEntry.objects.filter(
+            application_id__in=applications, action=AuditEntry.Action.DECISION
+        ).order_by("-at", "-id")
+        for application in applications.values():
+            application.inbox_events, application.inbox_decisions = [], []
+        for event in events:
+            applications[event.application_id].inbox_events.append(event)
+        for entry in decisions:
+            applications[entry.application_id].inbox_decisions.append(entry)
+    for notification in notifications:
+        notification.shown_subject, notification.shown_body = notification.subject, notification.body
+        builder = INBOX_CONTEXT_BUILDERS.get(notification.event)
+        if builder is None or notification.application is None:
+            continue
+        with translation.override(language):
+            extra = builder(notification, language)
+            if extra is None:
+                continue
+            context = {
+                "application": notification.application,
+                "portal_url": public_url("/").rstrip("/"),
+                **extra,
+            }
+            notification.shown_subject = _render(notification.event, "email_subject.txt", context)
+            notification.shown_body = _render(notification.event, "email_body.txt", context)
+    return notifications
 
 
 def inbox_mark_read(*, person, notification_ids: list[int]) -> int:

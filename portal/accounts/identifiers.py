@@ -1,17 +1,23 @@
 """Login identifiers: a mainland mobile number or an e-mail address."""
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
-MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}$")  # ASCII only: \d also matches other scripts' digits
 
 
 def normalise_mobile(raw: str) -> str:
-    digits = re.sub(r"[\s\-()]", "", raw)
+    """The number as 11 ASCII digits, whatever keyboard typed it.
+
+    NFKC turns full-width digits, spaces and signs (``１３８ ００１３ ８０００``,
+    ``＋８６``) into their ASCII forms, so that every lookup sees one spelling.
+    """
+    digits = re.sub(r"[\s\-()]", "", unicodedata.normalize("NFKC", raw or ""))
     if digits.startswith("+86"):
         digits = digits[3:]
     elif digits.startswith("0086"):
@@ -35,7 +41,7 @@ class Identifier:
 
 def parse_identifier(raw: str) -> Identifier:
     """Turns what a person typed into a normalised e-mail or mobile number."""
-    text = (raw or "").strip()
+    text = unicodedata.normalize("NFKC", raw or "").strip()
     if "@" in text:
         value = text.lower()
         try:

@@ -55,6 +55,16 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    # Self-registration starts unconfirmed (``citizen_register``) until the person
+    # proves the number or address is theirs; accounts made by staff, the demo
+    # seed or a script are confirmed when made.
+    confirmed_at = models.DateTimeField(
+        _("identifier confirmed at"),
+        null=True,
+        blank=True,
+        default=timezone.now,
+        help_text=_("When the person proved the mobile number or e-mail address is theirs."),
+    )
 
     objects = UserManager()
 
@@ -83,6 +93,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         return str(role) in self.role_names()
 
     @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+    @property
     def is_citizen(self) -> bool:
         return self.has_role(Role.CITIZEN)
 
@@ -97,3 +111,30 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_policy_admin(self) -> bool:
         return self.has_role(Role.POLICY_ADMIN)
+
+
+class ConfirmationCode(models.Model):
+    """A 6-digit code sent by SMS to prove a mobile number, stored only as a hash.
+
+    A row is also written, with no account and a code nobody receives, when
+    someone registers a number that already has an account: the page and the
+    limits are then the same as for a new number, so the answer reveals nothing.
+    """
+
+    mobile = models.CharField(_("mobile number"), max_length=11, db_index=True)
+    user = models.ForeignKey(
+        "accounts.User", on_delete=models.CASCADE, null=True, blank=True, related_name="confirmation_codes"
+    )
+    code_hash = models.CharField(_("code (hashed)"), max_length=128)
+    failed_attempts = models.PositiveSmallIntegerField(_("wrong tries"), default=0)
+    created_at = models.DateTimeField(_("sent at"), default=timezone.now, db_index=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("confirmation code")
+        verbose_name_plural = _("confirmation codes")
+
+    def __str__(self) -> str:
+        return f"code for {self.mobile} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -6,6 +6,8 @@ app_name = "accounts"
 
 urlpatterns = [
     path("register/", views.register, name="register"),
+    path("confirm/", views.confirm, name="confirm"),
+    path("confirm/email/<str:token>/", views.confirm_email, name="confirm_email"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("password-reset/", views.password_reset, name="password_reset"),

@@ -1,14 +1,24 @@
+from urllib.parse import quote
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
-from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from portal.accounts import services
-from portal.accounts.forms import LoginForm, PasswordResetRequestForm, RegistrationForm
+from portal.accounts import pending, services
+from portal.accounts.forms import (
+    ConfirmationCodeForm,
+    LoginForm,
+    NewPasswordForm,
+    PasswordResetRequestForm,
+    RegistrationForm,
+)
+from portal.accounts.identifiers import Identifier
 from portal.language import remember_language
 from portal.redirects import safe_target
 
@@ -18,24 +28,81 @@ def register(request):
     next_url = _safe_next(request)
     if request.user.is_authenticated:
         return redirect(next_url or "home")
-    form = RegistrationForm(request.POST or None)
+    form = RegistrationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
+        identifier = form.cleaned_data["identifier"]
         try:
-            user = services.citizen_register(
-                identifier=form.cleaned_data["identifier"],
-                password=form.cleaned_data["password1"],
-                language=request.LANGUAGE_CODE,
+            services.citizen_register(
+                identifier=identifier, password=form.cleaned_data["password1"], language=request.LANGUAGE_CODE
             )
-        except services.AccountExists:
-            form.add_error(
-                "identifier",
-                _("An account already uses this mobile number or e-mail address. Log in, or reset your password."),
-            )
+        except services.TooManyCodes as error:
+            form.add_error("identifier", error)
         else:
-            login(request, user, backend="portal.accounts.backends.IdentifierBackend")
-            messages.success(request, _("Your account is ready. You are logged in."))
-            return redirect(next_url or settings.LOGIN_REDIRECT_URL)
+            # The same next page whether or not the identifier had an account: nobody learns who is registered.
+            pending.remember(request, identifier, next_url)
+            return redirect("accounts:confirm")
     return render(request, "accounts/register.html", {"form": form, "next": next_url})
+
+
+@require_http_methods(["GET", "POST"])
+def confirm(request):
+    """'We sent you a code / a link': the page after registering, and where an
+    unconfirmed account is sent when it starts an application."""
+    identifier, next_url = pending.pending_identifier(request)
+    if identifier is None:
+        if request.user.is_authenticated:
+            return redirect(next_url or "home")
+        return redirect("accounts:login")
+    form = ConfirmationCodeForm(request.POST if request.POST.get("action") == "confirm" else None)
+    if request.method == "POST" and request.POST.get("action") == "resend":
+        try:
+            services.confirmation_resend(identifier=identifier)
+        except services.TooManyCodes as error:
+            messages.error(request, error.messages[0])
+        else:
+            if identifier.kind == "mobile":
+                messages.success(request, _("We have sent a new code. Earlier codes no longer work."))
+            else:
+                messages.success(request, _("We have sent the link again."))
+        return redirect("accounts:confirm")
+    if request.method == "POST" and identifier.kind == "mobile" and form.is_valid():
+        try:
+            user = services.confirmation_code_check(mobile=identifier.value, code=form.cleaned_data["code"])
+        except ValidationError as error:
+            form.add_error("code", error)
+        else:
+            pending.forget(request)
+            if not request.user.is_authenticated:
+                login(request, user, backend="portal.accounts.backends.IdentifierBackend")
+            messages.success(request, _("Your mobile number is confirmed. Your account is ready."))
+            return redirect(next_url or settings.LOGIN_REDIRECT_URL)
+    return render(
+        request,
+        "accounts/confirm.html",
+        {"form": form, "identifier": identifier, "shown_identifier": _masked(identifier), "next": next_url},
+    )
+
+
+def _masked(identifier: Identifier) -> str:
+    """138****8000 or l***@example.com: enough to recognise, not to harvest."""
+    value = identifier.value
+    if identifier.kind == "mobile":
+        return f"{value[:3]}****{value[-4:]}"
+    name, _at, domain = value.partition("@")
+    return f"{name[:1]}***@{domain}"
+
+
+def confirm_email(request, token: str):
+    try:
+        user = services.email_confirm(token=token)
+    except ValidationError as error:
+        return render(request, "accounts/confirm_email_failed.html", {"message": error.messages[0]}, status=400)
+    _identifier, next_url = pending.pending_identifier(request)
+    pending.forget(request)
+    messages.success(request, _("Your e-mail address is confirmed. Your account is ready."))
+    if request.user.is_authenticated and request.user.pk == user.pk:
+        return redirect(next_url or settings.LOGIN_REDIRECT_URL)
+    return redirect(reverse("accounts:login") + (f"?next={quote(next_url)}" if next_url else ""))
 
 
 def _safe_next(request) -> str:
@@ -43,10 +110,25 @@ def _safe_next(request) -> str:
     return safe_target(request, request.POST.get("next") or request.GET.get("next"))
 
 
+def home_for(user) -> str:
+    """Where a person lands after logging in when no page asked for them: their role's own start page."""
+    if user.is_supervisor:
+        return reverse("supervision:dashboard")
+    if user.is_caseworker:
+        return reverse("staff:queue")
+    if user.is_policy_admin and user.is_staff:
+        return reverse("admin:eligibility_parameter_changelist")
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
 class LoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def get_default_redirect_url(self):
+        # A safe ``next`` still wins: Django's get_success_url asks get_redirect_url first.
+        return home_for(self.request.user)
 
     def form_valid(self, form):
         response = super().form_valid(form)
@@ -65,11 +147,9 @@ class LogoutView(auth_views.LogoutView):
 
 @require_http_methods(["GET", "POST"])
 def password_reset(request):
-    form = PasswordResetRequestForm(request.POST or None)
+    form = PasswordResetRequestForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        services.password_reset_request(
-            raw_identifier=form.cleaned_data["identifier"], base_url=request.build_absolute_uri("/")
-        )
+        services.password_reset_request(raw_identifier=form.cleaned_data["identifier"])
         return redirect("accounts:password_reset_done")
     return render(request, "accounts/password_reset.html", {"form": form})
 
@@ -79,6 +159,7 @@ def password_reset_done(request):
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    form_class = NewPasswordForm
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
 

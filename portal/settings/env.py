@@ -47,3 +47,26 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1", "0.0.0.0"}  # noqa: S104 - names to refuse, not to bind
+
+
+def env_public_url(name: str, default: str | None = None, *, allow_loopback: bool = True) -> str | None:
+    """The portal's address as people reach it (``https://host[:port]``, no trailing slash).
+
+    Links in e-mail, SMS and the inbox are built from it, never from the
+    request's Host header. Production passes ``allow_loopback=False``: a link to
+    127.0.0.1 in a message works for nobody.
+    """
+    from urllib.parse import urlsplit
+
+    value = env_str(name, default)
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.query or parts.fragment:
+        raise ImproperlyConfigured(f"{name} must be an address like https://linghuo.example.cn, not {value!r}")
+    if not allow_loopback and (parts.hostname in LOOPBACK_HOSTS or parts.hostname.startswith("127.")):
+        raise ImproperlyConfigured(f"{name} must be the address people reach the portal at, not {value!r}")
+    return value.rstrip("/")

@@ -3,12 +3,15 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from portal.settings.base import *  # noqa: F403
-from portal.settings.env import env_bool, env_int, env_str
+from portal.settings.env import env_bool, env_int, env_public_url, env_str
 
 DEBUG = False
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set in production.")
+LINGHUO_PUBLIC_URL = env_public_url("LINGHUO_PUBLIC_URL", allow_loopback=False)
+if not LINGHUO_PUBLIC_URL:
+    raise ImproperlyConfigured("LINGHUO_PUBLIC_URL must be set in production: the address links in messages point to.")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

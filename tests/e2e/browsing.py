@@ -7,6 +7,7 @@ import re
 from django.utils import translation
 from playwright.sync_api import expect
 
+from portal import sms
 from tests.e2e.inspection import page_checked
 from tests.factories import PASSWORD
 
@@ -62,3 +63,22 @@ def open_menu_if_folded(page, _: Wording) -> None:
     toggler = page.get_by_role("button", name=_("Show menu"))
     if toggler.is_visible() and toggler.get_attribute("aria-expanded") == "false":
         toggler.click()
+
+
+def sent_code(mobile: str) -> str:
+    """The last confirmation code sent to ``mobile``: the live server runs in this
+    process, and the test settings' SMS backend keeps what it sends in ``sms.outbox``."""
+    for message in reversed(sms.outbox):
+        found = re.search(r"(?<!\d)(\d{6})(?!\d)", message.text)
+        if message.to == mobile and found:
+            return found.group(1)
+    raise AssertionError(f"No confirmation code was sent to {mobile}")
+
+
+def confirm_mobile(page, _: Wording, mobile: str) -> None:
+    """After registering by mobile number: type the SMS code on the confirmation page."""
+    expect_path(page, r"/accounts/confirm/")
+    page_checked(page, "confirm-code")
+    field(page, _("Confirmation code")).fill(sent_code(mobile))
+    main_button(page, _("Confirm")).click()
+    expect(page.locator(".messages")).to_contain_text(_("Your mobile number is confirmed. Your account is ready."))

@@ -57,6 +57,6 @@ def test_chinese_groups_thousands_with_commas_too(client, approved_start_up_subs
 
 def test_dates_follow_the_language(client, english, approved_start_up_subsidy):
     page = client.get(f"/applications/{approved_start_up_subsidy.reference}/").content.decode()
-    assert "Nov. 2, 2026" in page or "November 2, 2026" in page
+    assert "2 Nov 2026" in page
     english.cookies["linghuo_language"] = "zh-hans"
     assert "2026年11月2日" in client.get(f"/applications/{approved_start_up_subsidy.reference}/").content.decode()

@@ -1,6 +1,7 @@
 import re
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core import mail
@@ -8,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from portal import sms
 from portal.accounts.identifiers import parse_identifier
 from portal.accounts.roles import Role
 from portal.accounts.services import staff_account_ensure
@@ -30,13 +32,17 @@ def test_role_groups_exist_after_migrate():
     assert set(Group.objects.values_list("name", flat=True)) >= {r.value for r in Role}
 
 
-def test_citizen_registers_with_a_mobile_number_and_is_logged_in(client):
+def test_citizen_registers_with_a_mobile_number_and_is_logged_in_once_the_code_is_typed(client, sms_outbox):
+    # Registration now asks for the SMS code first (tests/portal/test_registration_confirmation.py).
     response = register(client, "+86 138-1234-5678")
     assert response.status_code == 302
+    assert response["Location"] == "/accounts/confirm/"
     user = User.objects.get(mobile="13812345678")
     assert user.email is None
     assert user.has_role(Role.CITIZEN)
-    assert not user.is_staff
+    assert not user.is_staff and not user.is_confirmed
+    code = re.search(r"(?<!\d)(\d{6})(?!\d)", sms_outbox[-1].text).group(1)
+    client.post("/accounts/confirm/", {"action": "confirm", "code": code})
     assert client.get("/").context["user"] == user
 
 
@@ -65,14 +71,13 @@ def test_registration_rejects_different_passwords_and_missing_privacy_consent(cl
     assert form.errors["privacy"]
 
 
-def test_registering_an_identifier_twice_says_so_without_a_second_account(client, english):
+def test_registering_an_identifier_twice_makes_no_second_account_and_does_not_say_so(client, english):
+    # It used to answer "An account already uses this mobile number": that told anyone who is registered.
     register(client, "13812345678")
     client.logout()  # the test client forgets every cookie here, the language too
     client.cookies["linghuo_language"] = "en"
     response = register(client, "13812345678")
-    assert response.status_code == 200
-    assert response.context["form"].errors["identifier"]
-    assert "An account already uses this mobile number" in response.content.decode()
+    assert response.status_code == 302 and response["Location"] == "/accounts/confirm/"
     assert User.objects.filter(mobile="13812345678").count() == 1
 
 
@@ -111,7 +116,9 @@ def test_password_reset_by_email_end_to_end(client):
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     link = reset_link(mail.outbox[0].body)
-    path = link.split("testserver", 1)[1]
+    # The link points to LINGHUO_PUBLIC_URL, not to the Host of the request ("testserver").
+    assert link.startswith(settings.LINGHUO_PUBLIC_URL + "/accounts/password-reset/")
+    path = link.removeprefix(settings.LINGHUO_PUBLIC_URL)
     form_page = client.get(path, follow=True)
     assert form_page.context["validlink"]
     set_path = form_page.redirect_chain[-1][0]
@@ -218,10 +225,18 @@ def test_registering_from_an_apply_link_returns_to_it(client):
             "next": "/applications/new/training-subsidy/",
         },
     )
+    # Via the SMS code now: the page after the code is where the person was going.
+    assert response["Location"] == "/accounts/confirm/"
+    response = _type_the_code(client)
     assert response["Location"] == "/applications/new/training-subsidy/"
+
+
+def _type_the_code(client):
+    code = re.search(r"(?<!\d)(\d{6})(?!\d)", sms.outbox[-1].text).group(1)
+    return client.post("/accounts/confirm/", {"action": "confirm", "code": code})
 
 
 def test_registration_never_sends_a_person_to_another_site(client):
     data = {"identifier": "13812345678", "password1": GOOD_PASSWORD, "password2": GOOD_PASSWORD, "privacy": "on"}
-    response = client.post("/accounts/register/", {**data, "next": "https://evil.example/"})
-    assert response["Location"] == "/"
+    client.post("/accounts/register/", {**data, "next": "https://evil.example/"})
+    assert _type_the_code(client)["Location"] == "/"

@@ -25,7 +25,11 @@ print(json.dumps({
 
 
 def settings_under(env: dict, module: str = "portal.settings.base") -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG"}}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "LINGHUO_PUBLIC_URL"}
+    }
     clean.update(env, DJANGO_SETTINGS_MODULE=module, LINGHUO_VAR_DIR=str(REPO / "var" / "settings-probe"))
     return subprocess.run([sys.executable, "-c", PROBE], env=clean, cwd=REPO, capture_output=True, text=True)
 
@@ -83,8 +87,11 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "SECRET_KEY must be set in production" in result.stderr
 
 
+PUBLIC_URL = "https://linghuo.example.cn"
+
+
 def test_production_takes_the_secret_key_from_the_environment():
-    values = read({"SECRET_KEY": "k" * 64}, module="portal.settings.production")
+    values = read({"SECRET_KEY": "k" * 64, "LINGHUO_PUBLIC_URL": PUBLIC_URL}, module="portal.settings.production")
     assert values["secret_len"] == 64
     assert values["debug"] is False
 
@@ -95,6 +102,7 @@ def test_check_deploy_reports_no_warnings_with_production_settings():
         DJANGO_SETTINGS_MODULE="portal.settings.production",
         SECRET_KEY="a-production-like-secret-key-with-enough-length-and-variety-0123456789",
         ALLOWED_HOSTS="linghuo.example.cn",
+        LINGHUO_PUBLIC_URL=PUBLIC_URL,
         LINGHUO_VAR_DIR=str(REPO / "var" / "settings-probe"),
     )
     result = subprocess.run(

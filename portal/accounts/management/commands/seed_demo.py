@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from portal.accounts.identifiers import parse_identifier
 from portal.accounts.roles import Role
-from portal.accounts.services import citizen_register, staff_account_ensure
+from portal.accounts.services import account_confirm, citizen_create, staff_account_ensure
 
 # Demo logins: printed by `make demo`. The command refuses to run without
 # DEBUG, so these can never exist on a production deployment.
@@ -37,10 +37,14 @@ class Command(BaseCommand):
             rows.append((str(role.label), login))
         citizen = get_user_model().objects.filter(mobile=DEMO_CITIZEN).first()
         if citizen is None:
-            citizen_register(identifier=parse_identifier(DEMO_CITIZEN), password=DEMO_PASSWORD, language="zh-hans")
+            # Demo logins are ready to apply: created confirmed, no code to type.
+            citizen_create(
+                identifier=parse_identifier(DEMO_CITIZEN), password=DEMO_PASSWORD, language="zh-hans", confirmed=True
+            )
         else:
             citizen.set_password(DEMO_PASSWORD)
             citizen.save(update_fields=["password"])
+            account_confirm(user=citizen)
         rows.append((str(Role.CITIZEN.label), DEMO_CITIZEN))
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
         for label, login in rows:
