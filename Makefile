@@ -61,8 +61,11 @@ messages: install
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
 
-# `make bench`: the engine's speed (docs/PERFORMANCE.md). OpenFisca, the reference, lives in a
-# venv of its own (.venv-bench): it pins an older gunicorn than the portal. Not part of `make test`.
+# `make bench`: the engine's and the screening API's speed (docs/PERFORMANCE.md). OpenFisca, the
+# reference, lives in a venv of its own (.venv-bench): it pins an older gunicorn than the portal.
+# The HTTP part runs the portal on DATABASE_URL and REDIS_URL when set (PostgreSQL and Redis), e.g.
+#   DATABASE_URL=postgres://postgres@127.0.0.1:5432/linghuo_bench REDIS_URL=redis://127.0.0.1:6379/1 make bench
+# and needs wrk (Debian package). Not part of `make test`; BENCH_ARGS passes options to bench/run.py.
 BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
 
@@ -74,4 +77,5 @@ $(BENCH_STAMP): requirements-bench.txt
 	touch $(BENCH_STAMP)
 
 bench: install $(BENCH_STAMP)
-	env -u DATABASE_URL $(BIN)/python bench/run.py
+	@command -v wrk >/dev/null || { echo "make bench needs wrk: apt-get install wrk"; exit 1; }
+	$(BIN)/python bench/run.py $(BENCH_ARGS)

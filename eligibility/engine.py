@@ -18,7 +18,7 @@ from eligibility.relevance import ask_in_order, relevant_facts, relevant_facts_f
 from eligibility.results import Amount, CriterionResult, ProgrammeResult, Status, results_to_dict
 from eligibility.rules import PROGRAMMES
 from eligibility.rules.logic import Context
-from eligibility.wording import EN, ZH, Paragraph, Sentence, render_lazy
+from eligibility.wording import Paragraph, Sentence
 
 __all__ = [
     "Amount",
@@ -77,7 +77,7 @@ def _evaluate_programme(programme: ProgrammeInfo, context: Context) -> Programme
             programme_slug=programme.slug,
             status=Status.NOT_IN_FORCE,
             amount=None,
-            criteria=[_not_in_force(programme, context.as_of)],
+            criteria=[_not_in_force(programme, rules.in_force_source, context.as_of)],
             missing_facts=[],
             programme=programme,
         )
@@ -95,6 +95,7 @@ def _evaluate_programme(programme: ProgrammeInfo, context: Context) -> Programme
         programme_slug=programme.slug,
         status=status,
         amount=amount,
+        amount_text=rules.amount.explain(context, amount) if amount else None,
         criteria=criteria,
         missing_facts=[name for name in FACT_FIELDS if name in missing],
         parameters_used={key: context.parameter(key) for key in rules.parameter_keys()},
@@ -102,7 +103,9 @@ def _evaluate_programme(programme: ProgrammeInfo, context: Context) -> Programme
     )
 
 
-def _not_in_force(programme: ProgrammeInfo, as_of: date) -> CriterionResult:
+def _not_in_force(programme: ProgrammeInfo, source: str, as_of: date) -> CriterionResult:
+    """The programme is not in force on ``as_of``; ``source`` is the text that sets
+    its in-force date (``ProgrammeRules.in_force_source``), not its first source."""
     explanation = Paragraph(
         (
             _("Not met."),
@@ -113,10 +116,4 @@ def _not_in_force(programme: ProgrammeInfo, as_of: date) -> CriterionResult:
             ),
         )
     )
-    return CriterionResult(
-        id="in-force",
-        passed=False,
-        explanation_zh=render_lazy(explanation, ZH),
-        explanation_en=render_lazy(explanation, EN),
-        source=programme.sources[0] if programme.sources else "",
-    )
+    return CriterionResult(id="in-force", passed=False, text=explanation, source=source)

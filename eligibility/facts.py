@@ -61,6 +61,9 @@ class FactField:
     type: FactType
     label: Promise  # what the portal asks for, as in "We need to know: <label>"
     maximum: int | None = None  # the largest sensible whole number; more is a typing error
+    # A date that cannot lie after today: a birth, graduation or registration that
+    # has not happened yet is a typing error (the engine would only call it "not yet").
+    not_after_today: bool = False
 
 
 def _fields(*fields: FactField) -> dict[str, FactField]:
@@ -69,10 +72,10 @@ def _fields(*fields: FactField) -> dict[str, FactField]:
 
 # In catalogue order; ``missing_facts`` lists facts in this order.
 FACT_FIELDS: dict[str, FactField] = _fields(
-    FactField("birth_date", FactType.DATE, gettext_lazy("your date of birth")),
+    FactField("birth_date", FactType.DATE, gettext_lazy("your date of birth"), not_after_today=True),
     FactField("region", FactType.REGION, gettext_lazy("the region you live in")),
     FactField("groups", FactType.GROUPS, gettext_lazy("which target groups you belong to")),
-    FactField("graduation_date", FactType.DATE, gettext_lazy("the date you graduated")),
+    FactField("graduation_date", FactType.DATE, gettext_lazy("the date you graduated"), not_after_today=True),
     FactField(
         "employed_since_graduation",
         FactType.BOOL,
@@ -85,7 +88,12 @@ FACT_FIELDS: dict[str, FactField] = _fields(
         FactType.BOOL,
         gettext_lazy("whether your business is registered (has a business licence)"),
     ),
-    FactField("business_registered_on", FactType.DATE, gettext_lazy("the date your business was registered")),
+    FactField(
+        "business_registered_on",
+        FactType.DATE,
+        gettext_lazy("the date your business was registered"),
+        not_after_today=True,
+    ),
     FactField(
         "pays_flexible_pension",
         FactType.BOOL,
@@ -241,10 +249,40 @@ def parse_facts(data: object) -> Facts:
     return Facts(values)
 
 
+def future_date_error(name: str, value: object, *, today: date | None = None) -> str | None:
+    """The one check that a date fact is not after today (Asia/Shanghai), shared by
+    the screener's questions and the API: the message refusing ``value`` (a ``date``
+    or its wire form) for fact ``name``, or ``None`` when it is acceptable, is not
+    a date (``parse_facts`` says so) or the fact may lie in the future."""
+    field = FACT_FIELDS.get(name) if isinstance(name, str) else None
+    if field is None or not field.not_after_today:
+        return None
+    if isinstance(value, str):
+        try:
+            value = _parse_date(value)
+        except FactsInvalid:
+            return None
+    if isinstance(value, date) and value > (today or timezone.localdate()):
+        return _("The date must be today or in the past.")
+    return None
+
+
+def future_date_errors(facts: Mapping[object, object], *, today: date | None = None) -> dict[str, list[str]]:
+    """``future_date_error`` for every fact given (parsed or in wire form), keyed by
+    fact name as in ``FactsInvalid``."""
+    today = today or timezone.localdate()
+    errors = {}
+    for name, value in facts.items():
+        message = future_date_error(name, value, today=today)
+        if message:
+            errors[name] = [message]
+    return errors
+
+
 def parse_as_of(value: object, *, default: date | None = None) -> date:
-    """Reads the ``as_of`` date of a screening; absent means ``default``, or
-    today in the portal's time zone (Asia/Shanghai)."""
-    if value is None or value == "":
+    """Reads the ``as_of`` date of a screening; absent (or ``null``) means ``default``,
+    or today in the portal's time zone (Asia/Shanghai). An empty string is not a date."""
+    if value is None:
         return default or timezone.localdate()
     try:
         return _parse_date(value)

@@ -30,6 +30,7 @@ directly) must call ``policy_version_bump()`` too, or read ``ParameterSet.in_for
 Sets are shared between requests: do not change them.
 """
 
+import logging
 import threading
 import time
 from datetime import date
@@ -46,6 +47,11 @@ LOCAL_LIMIT = 64  # dates kept in this process for the current version
 
 _local: dict[tuple[int, date], ParameterSet] = {}
 _local_lock = threading.Lock()
+# A bump that could not reach the shared cache (Redis down): paid by this process
+# as soon as the cache answers again.
+_bump_owed = False
+
+logger = logging.getLogger(__name__)
 
 
 def _new_version() -> int:
@@ -63,10 +69,17 @@ def policy_version() -> int:
 
 
 def _bump() -> None:
+    global _bump_owed
     try:
-        cache.incr(VERSION_KEY)
-    except ValueError:  # the key is gone (evicted, cache cleared): start afresh
-        cache.set(VERSION_KEY, _new_version(), timeout=None)
+        try:
+            cache.incr(VERSION_KEY)
+        except ValueError:  # the key is gone (evicted, cache cleared): start afresh
+            cache.set(VERSION_KEY, _new_version(), timeout=None)
+    except Exception:  # the shared cache is unreachable; the change itself has committed
+        _bump_owed = True
+        logger.error("Policy version not bumped (shared cache unreachable); will retry", exc_info=True)
+        return
+    _bump_owed = False
 
 
 def _pending_marker() -> None:
@@ -89,16 +102,28 @@ def parameters_in_force(as_of: date) -> ParameterSet:
     """The parameters and programmes in force on ``as_of``; no SQL once warm."""
     if _change_pending():
         return ParameterSet.in_force(as_of)
-    version = policy_version()
+    try:
+        if _bump_owed:
+            _bump()
+        version = policy_version()
+    except Exception:  # the shared cache (Redis) is unreachable: the database answers
+        logger.warning("Parameter cache unreachable; reading parameters from the database", exc_info=True)
+        return ParameterSet.in_force(as_of)
     key = (version, as_of)
     found = _local.get(key)
     if found is not None:
         return found
     shared_key = SET_KEY.format(version=version, as_of=as_of.isoformat())
-    found = cache.get(shared_key)
+    try:
+        found = cache.get(shared_key)
+    except Exception:  # lost between two round-trips: build it here
+        found = None
     if found is None:
         found = ParameterSet.in_force(as_of)
-        cache.set(shared_key, found, timeout=SET_SECONDS)
+        try:
+            cache.set(shared_key, found, timeout=SET_SECONDS)
+        except Exception:  # kept in this process only
+            logger.warning("Parameter set not shared (cache unreachable)", exc_info=True)
     with _local_lock:
         for stale in [entry for entry in _local if entry[0] != version]:
             del _local[stale]

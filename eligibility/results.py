@@ -8,7 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from eligibility.parameter_set import ParameterInForce, ProgrammeInfo
-from eligibility.wording import is_chinese
+from eligibility.wording import EN, ZH, is_chinese, language_of, render
 
 
 class Status(models.TextChoices):
@@ -35,22 +35,35 @@ class Amount:
 @dataclass(frozen=True)
 class CriterionResult:
     """One criterion of a programme for one person: passed ``True``, ``False`` or
-    ``None`` (unknown), with a plain-language explanation in Chinese and English.
+    ``None`` (unknown), with a plain-language explanation.
 
-    The explanations are lazy strings, rendered when read; ``explanation()`` and
-    ``to_dict()`` give plain ``str``.
+    ``text`` is the explanation as the rule built it (``eligibility.wording``);
+    it is rendered when read, once per language: ``explanation(language)``,
+    ``explanation_zh``, ``explanation_en`` and ``to_dict()`` give plain ``str``.
     """
 
     id: str
     passed: bool | None
-    explanation_zh: str
-    explanation_en: str
+    text: object = field(compare=False, repr=False)
     source: str
     missing_facts: tuple[str, ...] = ()
+    _rendered: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def explanation(self, language: str | None = None) -> str:
         """The explanation in ``language``, by default the active language."""
-        return str(self.explanation_zh if is_chinese(language) else self.explanation_en)
+        language = language_of(language)
+        found = self._rendered.get(language)
+        if found is None:
+            found = self._rendered[language] = render(self.text, language)
+        return found
+
+    @property
+    def explanation_zh(self) -> str:
+        return self.explanation(ZH)
+
+    @property
+    def explanation_en(self) -> str:
+        return self.explanation(EN)
 
     def to_dict(self, language: str | None = None) -> dict[str, object]:
         return {"id": self.id, "passed": self.passed, "explanation": self.explanation(language), "source": self.source}
@@ -65,6 +78,9 @@ class ProgrammeResult:
     missing_facts: list[str]
     parameters_used: dict[str, ParameterInForce] = field(default_factory=dict)
     programme: ProgrammeInfo | None = None  # titles and sources, for pages that show them
+    # How the amount is computed, as the rule built it (``eligibility.wording``); None without an amount.
+    amount_text: object = field(default=None, compare=False, repr=False)
+    _rendered: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def title(self) -> str:
@@ -72,14 +88,38 @@ class ProgrammeResult:
             return self.programme_slug
         return self.programme.title_zh if is_chinese() else self.programme.title_en
 
+    def amount_explanation(self, language: str | None = None) -> str | None:
+        """How the amount is computed, in ``language`` (by default the active one),
+        each local setting labelled: "50% × 1,000.00 yuan minimum contribution
+        base (local setting) = 500.00 yuan a month, for up to 24 months (local
+        setting)."; None without an amount."""
+        if self.amount_text is None:
+            return None
+        language = language_of(language)
+        found = self._rendered.get(language)
+        if found is None:
+            found = self._rendered[language] = render(self.amount_text, language)
+        return found
+
+    @property
+    def local_settings(self) -> list[str]:
+        """Keys of the parameters this programme's rules read whose value is a
+        local setting, not national policy (catalogue, section 3)."""
+        return sorted(key for key, parameter in self.parameters_used.items() if parameter.local_default)
+
     def to_dict(self, language: str | None = None) -> dict[str, object]:
-        """One entry of ``results`` in the screening API's answer (catalogue, section 5)."""
+        """One entry of ``results`` in the screening API's answer (catalogue, section 5),
+        with how the amount is computed and the local settings this programme used."""
+        amount = None
+        if self.amount:
+            amount = {**self.amount.to_dict(), "explanation": self.amount_explanation(language)}
         return {
             "program": self.programme_slug,
             "status": str(self.status),
-            "amount": self.amount.to_dict() if self.amount else None,
+            "amount": amount,
             "criteria": [criterion.to_dict(language) for criterion in self.criteria],
             "missing_facts": list(self.missing_facts),
+            "local_settings": self.local_settings,
         }
 
 

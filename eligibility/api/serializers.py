@@ -5,20 +5,68 @@ and answers built by ``eligibility.results``; these serializers describe them,
 and the facts part is generated from ``FACT_FIELDS`` so that it cannot drift.
 """
 
+from datetime import date
+
+from django.utils import timezone
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from eligibility.facts import FACT_FIELDS, EmploymentForm, FactField, FactType, Group
+from eligibility.facts import DECIMAL_LIMIT, FACT_FIELDS, EmploymentForm, FactField, FactType, Group
 from eligibility.results import Status
+
+
+class ClosedSerializer(serializers.Serializer):
+    """A request object whose schema says what the API refuses: other fields
+    (``additionalProperties: false``) and whatever ``finish_schema`` adds."""
+
+    @classmethod
+    def finish_schema(cls, schema: dict) -> dict:
+        return schema
+
+
+class ClosedSerializerExtension(OpenApiSerializerExtension):
+    target_class = ClosedSerializer
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        schema["additionalProperties"] = False
+        return self.target.finish_schema(schema)
+
+
+def not_after_pattern(today: date) -> str:
+    """A regular expression matching the ``YYYY-MM-DD`` strings on or before ``today``.
+
+    Such strings sort as their dates do, so the pattern lists, for each digit of
+    today's date, the strings equal up to that digit and smaller in it."""
+    text = today.isoformat()
+    choices = [text]
+    for position, character in enumerate(text):
+        if character == "-" or character == "0":
+            continue
+        smaller = "0" if character == "1" else f"[0-{int(character) - 1}]"
+        rest = "".join("-" if later == "-" else "[0-9]" for later in text[position + 1 :])
+        choices.append(text[:position] + smaller + rest)
+    return "^(" + "|".join(choices) + ")$"
 
 
 @extend_schema_field(
     {
         "oneOf": [
-            {"type": "number", "minimum": 0},
-            {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$"},
+            {
+                "type": "number",
+                "minimum": 0,
+                "maximum": int(DECIMAL_LIMIT),
+                "exclusiveMaximum": True,
+                "multipleOf": 0.01,
+            },
+            {"type": "string", "pattern": r"^0*[0-9]{1,12}(\.[0-9]{1,2})?$"},
         ],
-        "description": "A JSON number or a numeric string with at most two decimal places.",
+        "description": (
+            "A JSON number or a numeric string, with at most two decimal places, "
+            f"at least 0 and below {int(DECIMAL_LIMIT):,}."
+        ),
         "example": "200000",
     }
 )
@@ -38,25 +86,50 @@ def _fact_field(fact: FactField) -> serializers.Field:
     if type_ == FactType.DECIMAL:
         return DecimalFactField(**options)
     if type_ == FactType.REGION:
-        return serializers.RegexField(r"^\d{6}$", **options)
+        return serializers.RegexField(r"^[0-9]{6}$", **options)
     if type_ == FactType.GROUPS:
-        options.pop("allow_null")
         return serializers.ListField(child=serializers.ChoiceField(choices=Group.values), **options)
     return serializers.ChoiceField(choices=EmploymentForm.values, **options)
 
 
-class FactsSerializer(serializers.Serializer):
-    """What is known about the person; every fact is optional, absent or null means unknown."""
+class FactsSerializer(ClosedSerializer):
+    """What is known about the person; every fact is optional, absent or null means unknown.
+    Other names are refused (`facts.<name>`)."""
 
     def get_fields(self):
         return {name: _fact_field(field) for name, field in FACT_FIELDS.items()}
 
+    @classmethod
+    def finish_schema(cls, schema: dict) -> dict:
+        # Today's pattern: the schema is generated on each request for it.
+        pattern = not_after_pattern(timezone.localdate())
+        for name, field in FACT_FIELDS.items():
+            if field.not_after_today:
+                described = schema["properties"][name]
+                described["pattern"] = pattern
+                described["description"] = (
+                    f"{described.get('description', '')} (on or before today in Asia/Shanghai)".strip()
+                )
+        # eligibility.facts.parse_facts: a registration date means a registered business.
+        schema["not"] = {
+            "description": "business_registered false together with a business_registered_on date",
+            "type": "object",
+            "required": ["business_registered", "business_registered_on"],
+            "properties": {
+                "business_registered": {"type": "boolean", "enum": [False]},
+                "business_registered_on": {"type": "string"},
+            },
+        }
+        return schema
 
-class ScreeningRequestSerializer(serializers.Serializer):
+
+class ScreeningRequestSerializer(ClosedSerializer):
+    """Both fields are optional; any other field is refused."""
+
     as_of = serializers.DateField(
-        required=False, allow_null=True, help_text="Date to screen for; today in Asia/Shanghai when absent."
+        required=False, allow_null=True, help_text="Date to screen for; today in Asia/Shanghai when absent or null."
     )
-    facts = FactsSerializer(required=False)
+    facts = FactsSerializer(required=False, allow_null=True, help_text="Absent or null: nothing is known.")
 
 
 class AmountSerializer(serializers.Serializer):
@@ -64,6 +137,10 @@ class AmountSerializer(serializers.Serializer):
     currency = serializers.ChoiceField(choices=["CNY"])
     per = serializers.ChoiceField(choices=["month", "once", "loan"])
     max_periods = serializers.IntegerField(required=False, help_text="Months at most; only with per=month.")
+    explanation = serializers.CharField(
+        help_text="How the amount is computed, in the request's language, each local setting labelled "
+        '(e.g. "50% × 1,000.00 yuan minimum contribution base (local setting) = 500.00 yuan a month, …").'
+    )
 
 
 class CriterionSerializer(serializers.Serializer):
@@ -79,6 +156,11 @@ class ProgrammeResultSerializer(serializers.Serializer):
     amount = AmountSerializer(allow_null=True, help_text="null without cash and unless status is eligible.")
     criteria = CriterionSerializer(many=True)
     missing_facts = serializers.ListField(child=serializers.ChoiceField(choices=list(FACT_FIELDS)))
+    local_settings = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Keys of the parameters this programme's rules read whose value is a local setting, "
+        "not national policy.",
+    )
 
 
 class ScreeningResponseSerializer(serializers.Serializer):

@@ -1,6 +1,7 @@
 """The screening API: no login, no CSRF token, stores nothing (catalogue, section 5)."""
 
 from django.utils.translation import gettext as _
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import JSONParser
@@ -13,7 +14,7 @@ from eligibility.api.body import json_object_from
 from eligibility.api.catalogue import programme_catalogue
 from eligibility.api.errors import RequestInvalid, api_exception_handler, fact_errors
 from eligibility.api.throttling import ScreeningRateThrottle
-from eligibility.facts import FactsInvalid, Group, parse_as_of, parse_facts
+from eligibility.facts import FactsInvalid, Group, future_date_errors, parse_as_of, parse_facts
 from eligibility.results import results_to_dict
 from eligibility.services import screening_run
 
@@ -40,6 +41,29 @@ CATALOGUE_EXAMPLE = {
 }
 
 
+ACCEPT_LANGUAGE = OpenApiParameter(
+    "Accept-Language",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "Any value is accepted. Messages and explanations are in the first language of the list that the portal "
+        "has, simplified Chinese (`zh-hans`, also `zh-CN`, `zh`) or English (`en`, also `en-GB`), and in simplified "
+        "Chinese when it has none of them (an unknown language is not an error)."
+    ),
+)
+
+
+class BodyRequiredSchema(AutoSchema):
+    """The request body is required: without a JSON object the answer is 400 (an empty one, ``{}``, will do)."""
+
+    def _get_request_body(self, direction="request"):
+        body = super()._get_request_body(direction)
+        if body:
+            body["required"] = True
+        return body
+
+
 class JsonOnly(BaseContentNegotiation):
     """Answers JSON whatever the Accept header says: an unusual header is not an error worth a 406."""
 
@@ -63,6 +87,8 @@ class ScreeningApiView(APIView):
 
 
 class ScreeningsView(ScreeningApiView):
+    schema = BodyRequiredSchema()
+
     @extend_schema(
         operation_id="screenings_create",
         summary="Screen a person for every programme",
@@ -71,7 +97,8 @@ class ScreeningsView(ScreeningApiView):
             "programme, in catalogue order, including those not in force on `as_of`. Money is a string with two "
             "decimals; `amount` is null for programmes without cash and for statuses other than `eligible`; "
             "`max_periods` appears only with `per: month`. Explanations follow `Accept-Language` (`zh-hans` "
-            "by default, or `en`). Nothing is stored. " + ERRORS_DESCRIPTION
+            "by default, or `en`). Birth, graduation and business registration dates after today are refused "
+            "(400), as the screener refuses them. Nothing is stored. " + ERRORS_DESCRIPTION
         ),
         request=serializers.ScreeningRequestSerializer,
         responses={
@@ -79,11 +106,7 @@ class ScreeningsView(ScreeningApiView):
             400: serializers.ErrorsSerializer,
             429: serializers.ErrorsSerializer,
         },
-        parameters=[
-            OpenApiParameter(
-                "Accept-Language", OpenApiTypes.STR, OpenApiParameter.HEADER, enum=["zh-hans", "en"], required=False
-            )
-        ],
+        parameters=[ACCEPT_LANGUAGE],
         examples=[
             OpenApiExample("Recent graduate working part-time", value=CATALOGUE_EXAMPLE, request_only=True),
             OpenApiExample(
@@ -108,6 +131,9 @@ class ScreeningsView(ScreeningApiView):
             facts = parse_facts({} if raw_facts is None else raw_facts)
         except FactsInvalid as invalid:
             errors.update(invalid.errors if not isinstance(raw_facts, dict) else fact_errors(invalid.errors))
+        if isinstance(raw_facts, dict):
+            # What the screener refuses, the API refuses: a birth, graduation or registration after today.
+            errors.update(fact_errors(future_date_errors(raw_facts)))
         if errors:
             raise RequestInvalid(errors)
         results = screening_run(facts=facts, as_of=as_of)
@@ -126,7 +152,16 @@ class ProgrammesView(ScreeningApiView):
             "date it is valid from, whether it is a local setting rather than national policy, and the "
             "programmes that read it. " + ERRORS_DESCRIPTION
         ),
-        parameters=[OpenApiParameter("as_of", OpenApiTypes.DATE, OpenApiParameter.QUERY, required=False)],
+        parameters=[
+            OpenApiParameter(
+                "as_of",
+                OpenApiTypes.DATE,
+                OpenApiParameter.QUERY,
+                required=False,
+                description="YYYY-MM-DD; today in Asia/Shanghai when absent. An empty value is refused (400).",
+            ),
+            ACCEPT_LANGUAGE,
+        ],
         responses={
             200: serializers.ProgrammesResponseSerializer,
             400: serializers.ErrorsSerializer,

@@ -18,14 +18,16 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from eligibility.dates import add_months, add_years, age_on
 from eligibility.facts import EMPLOYMENT_FORM_CODES, FACT_FIELDS, Facts
 from eligibility.parameter_set import ParameterInForce, ParameterSet
-from eligibility.regions import OUTSIDE_SERVED_REGION, region_name, same_city
-from eligibility.wording import Age, Listing, Money, ParameterText, Sentence
+from eligibility.regions import OUTSIDE_SERVED_REGION, REGION_NAMES, region_name, same_city
+from eligibility.wording import Age, Listing, Money, ParameterText, Sentence, kept
 
 
 @dataclass(frozen=True)
@@ -117,13 +119,15 @@ class _Composite(Node):
 
 
 class All(_Composite):
-    """Every part holds. False as soon as one part is false, even if others are unknown."""
+    """Every part holds. False as soon as one part is false, even if others are
+    unknown; the reasons are those of every part that is false, so that a person
+    learns every condition that stands in the way, not only the first."""
 
     def evaluate(self, context: Context) -> Outcome:
         outcomes = [part.evaluate(context) for part in self.parts]
-        for outcome in outcomes:
-            if outcome.passed is False:
-                return Outcome(False, outcome.reasons)
+        failed = [outcome for outcome in outcomes if outcome.passed is False]
+        if failed:
+            return Outcome(False, tuple(reason for outcome in failed for reason in outcome.reasons))
         if all(outcome.passed for outcome in outcomes):
             return Outcome(True, tuple(reason for outcome in outcomes for reason in outcome.reasons))
         return self._unknown_of(outcomes)
@@ -526,6 +530,12 @@ class _RegionName:
 
     def __init__(self, code: str):
         self.code = code
+
+    def render(self, language: str) -> str:
+        if self.code in REGION_NAMES or self.code == OUTSIDE_SERVED_REGION:  # kept: a few names in all
+            return kept(("region", self.code, settings.LINGHUO_REGION_CODE), language, lambda: region_name(self.code))
+        with translation.override(language):
+            return region_name(self.code)
 
     def __str__(self) -> str:
         return region_name(self.code)

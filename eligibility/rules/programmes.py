@@ -34,7 +34,7 @@ from eligibility.rules.logic import (
     WorkedInPost,
     missing_sentence,
 )
-from eligibility.wording import EN, ZH, Paragraph, render_lazy
+from eligibility.wording import Paragraph
 
 QUZHOU_MEASURES = "000_68a1fcf5d1ed1785.txt"  # Quzhou: nine measures for flexible employment, from 2021-12-01
 STATE_COUNCIL_OPINIONS = "001_8e2667f29c5c1bb2.txt"  # State Council: supporting multi-channel flexible employment
@@ -90,8 +90,7 @@ class Criterion:
         return CriterionResult(
             id=cls.id,
             passed=outcome.passed,
-            explanation_zh=render_lazy(explanation, ZH),
-            explanation_en=render_lazy(explanation, EN),
+            text=explanation,
             source=cls.source,
             missing_facts=outcome.missing,
         )
@@ -340,12 +339,27 @@ EVERY_PROGRAMME = (LivesInRegionServed, IsOfWorkingAge)
 
 
 class ProgrammeRules:
-    """The criteria of a programme, all of which must hold, and its amount."""
+    """The criteria of a programme, all of which must hold, and its amount.
 
-    def __init__(self, slug: str, criteria: tuple[type[Criterion], ...], amount: AmountRule | None = None):
+    ``in_force_source`` is the policy text that sets the date the programme is in
+    force from, which an explanation of ``not_in_force`` cites: by the catalogue's
+    preamble, the package of measures of 000 (in force from 2021-12-01) for every
+    programme that does not say otherwise, also one whose criteria rest on
+    another text (``pension-suspension``: 001).
+    """
+
+    def __init__(
+        self,
+        slug: str,
+        criteria: tuple[type[Criterion], ...],
+        amount: AmountRule | None = None,
+        *,
+        in_force_source: str = QUZHOU_MEASURES,
+    ):
         self.slug = slug
         self.criteria = (*criteria, *EVERY_PROGRAMME)
         self.amount = amount
+        self.in_force_source = in_force_source
 
     @property
     def per(self) -> str:
@@ -372,7 +386,10 @@ PROGRAMMES: dict[str, ProgrammeRules] = {
             "flexible-si-subsidy",
             (SocialInsuranceTargetGroup, WorksFlexibly, InsuredAsFlexibleWorker),
             PerMonth(
-                Product(Param("si.subsidy_rate"), Param("si.min_monthly_contribution")),
+                Product(
+                    Param("si.subsidy_rate"),
+                    Param("si.min_monthly_contribution", name=_("minimum contribution base")),
+                ),
                 periods=Param("si.max_months"),
             ),
         ),
@@ -391,7 +408,13 @@ PROGRAMMES: dict[str, ProgrammeRules] = {
             (PublicServiceJobTargetGroup, WorkedInPublicServicePost),
             PerMonth(
                 Param("psj.monthly_amount"),
-                periods=Smaller(FactValue("public_service_post_months"), Param("psj.max_months")),
+                periods=Smaller(
+                    FactValue(
+                        "public_service_post_months",
+                        wording=_("the months you have worked in a short-term public-service post"),
+                    ),
+                    Param("psj.max_months"),
+                ),
             ),
         ),
         ProgrammeRules("occupational-injury-cover", (WorksThroughPlatform,)),

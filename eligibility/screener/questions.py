@@ -15,10 +15,9 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from eligibility.facts import EmploymentForm, Group
+from eligibility.facts import EmploymentForm, Group, future_date_error
 from eligibility.regions import OUTSIDE_SERVED_REGION, region_name, served_districts, served_region_name
 
 YES = "yes"
@@ -100,8 +99,9 @@ class DateQuestion(Question):
             day = date.fromisoformat(text)
         except ValueError:
             return text  # parse_facts says what is wrong with it
-        if day > timezone.localdate():
-            raise ValidationError({self.fact: _("The date must be today or in the past.")})
+        future = future_date_error(self.fact, day)
+        if future:
+            raise ValidationError({self.fact: future})
         if self.earliest_year and day.year < self.earliest_year:
             raise ValidationError({self.fact: _("Check the year.")})
         return text

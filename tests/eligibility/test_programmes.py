@@ -32,7 +32,22 @@ def test_the_catalogue_example():
     assert result.amount == Amount(Decimal("500.00"), per="month", max_periods=24)
     with translation.override("en"):
         data = result.to_dict()
-    assert data["amount"] == {"value": "500.00", "currency": "CNY", "per": "month", "max_periods": 24}
+    assert data["amount"] == {
+        "value": "500.00",
+        "currency": "CNY",
+        "per": "month",
+        "max_periods": 24,
+        "explanation": (
+            "50% × 1,000.00 yuan minimum contribution base (local setting) = 500.00 yuan a month, "
+            "for up to 24 months (local setting)."
+        ),
+    }
+    assert data["local_settings"] == [
+        "common.retirement_age",
+        "common.working_age_min",
+        "si.max_months",
+        "si.min_monthly_contribution",
+    ]
     assert data["criteria"][0] == {
         "id": "target-group",
         "passed": True,
@@ -51,7 +66,7 @@ def test_one_result_per_programme_in_catalogue_order_with_the_api_shape():
     answer = results_to_dict(date(2024, 3, 1), list(results.values()), "en")
     assert answer["as_of"] == "2024-03-01"
     for entry in answer["results"]:
-        assert set(entry) == {"program", "status", "amount", "criteria", "missing_facts"}
+        assert set(entry) == {"program", "status", "amount", "criteria", "missing_facts", "local_settings"}
         for item in entry["criteria"]:
             assert set(item) == {"id", "passed", "explanation", "source"}
 
