@@ -6,6 +6,7 @@ keeps e-mail in ``mail.outbox``.
 """
 
 import logging
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -23,11 +24,32 @@ class SmsMessage:
 outbox: list[SmsMessage] = []
 
 
+LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+LONG_NUMBER = re.compile(r"(?<!\d)(\d{3})\d{4,}(\d{4})(?!\d)")
+
+
+def masked_number(number: str) -> str:
+    """138****8000: enough to tell messages apart in a log, not to harvest numbers."""
+    digits = re.sub(r"\D", "", number or "")
+    if len(digits) < 8:
+        return "****"
+    return f"{digits[:3]}****{digits[-4:]}"
+
+
+def loggable_text(text: str) -> str:
+    """The message without what would let a log reader act as the person:
+    links (a reset link logs in) become "[link]", long numbers are masked."""
+    text = LINK.sub("[link]", text)
+    return LONG_NUMBER.sub(lambda m: f"{m.group(1)}****{m.group(2)}", text)
+
+
 class LoggingBackend:
-    """Writes each message to the log: for the demo and development."""
+    """Writes each message to the log, for the demo and development, without
+    working links or full numbers. Production refuses it unless
+    ``LINGHUO_ALLOW_LOGGING_SMS=1`` (portal/settings/production.py)."""
 
     def send(self, message: SmsMessage) -> None:
-        logger.info("SMS to %s: %s", message.to, message.text)
+        logger.info("SMS to %s: %s", masked_number(message.to), loggable_text(message.text))
 
 
 class RecordingBackend:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.test import Client
 
 from portal import sms
 
@@ -185,6 +186,67 @@ DEAD_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 def repoint_broker(app, url: str) -> None:
     """Points a live Celery app at another broker. Celery keeps a connection
     pool and a producer pool bound to the old URL; both are dropped."""
+    from celery._state import _register_app
+
     app.close()
+    _register_app(app)  # close() forgets the app: shared tasks imported later would not bind to it
     app.amqp._producer_pool = None
     app.conf.broker_url = url
+
+
+# --- Staff second factor in Django test-client tests ------------------------------------
+
+
+def verified_login(client, user):
+    """Logs ``user`` in on ``client`` as a finished login: the password step
+    skipped as ``force_login`` skips it, and, for staff, the second factor as
+    passed with a confirmed authenticator (made if the user has none)."""
+    Client.force_login(client, user)
+    from portal.accounts.middleware import session_started
+    from portal.accounts.two_factor import authenticator_for, mark_verified, two_factor_required
+
+    session = client.session
+    session_started(session)  # as the login page does
+    session.save()
+    if two_factor_required(user):
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        device = authenticator_for(user) or TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        session = client.session
+        mark_verified(session, device)
+        session.save()
+    return client
+
+
+class PortalTestClient(Client):
+    """``force_login`` stands for a login that went all the way through, as it did
+    before staff had a second factor; tests of the second factor itself log in
+    through the form (tests/portal/test_two_factor.py)."""
+
+    def force_login(self, user, backend=None):
+        if backend is not None:
+            return super().force_login(user, backend)
+        return verified_login(self, user)
+
+
+@pytest.fixture
+def client():
+    """pytest-django's ``client``, whose ``force_login`` also passes the staff second factor."""
+    return PortalTestClient()
+
+
+def totp_code(device) -> str:
+    """The code ``device`` (a TOTPDevice) accepts now, as an authenticator app
+    would show it: a code already used in this 30-second step is refused, so
+    a second login within the step takes the next step's code (within the
+    device's tolerance of one step)."""
+    from django_otp.oath import totp
+
+    device.refresh_from_db()
+    step_now = (int(time.time()) - device.t0) // device.step + device.drift
+    ahead = max(0, device.last_t + 1 - step_now)
+    if ahead > device.tolerance:
+        time.sleep(device.step * (ahead - device.tolerance))
+        return totp_code(device)
+    code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=device.drift + ahead)
+    return f"{code:0{device.digits}d}"

@@ -117,3 +117,29 @@ class NewPasswordForm(SetPasswordForm):
         super().__init__(*args, **kwargs)
         self.fields["new_password1"].error_messages["required"] = _("Choose a new password.")
         self.fields["new_password2"].error_messages["required"] = _("Type the new password again.")
+
+
+class SecondFactorForm(forms.Form):
+    """The code from the authenticator app (6 digits); at log-in also a recovery code."""
+
+    code = forms.CharField(
+        label=_("Code from your authenticator app"),
+        max_length=20,
+        help_text=_("The 6 digits your app shows now. Lost your phone? Type one of your recovery codes."),
+        error_messages={"required": _("Type the 6-digit code your app shows.")},
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "autocapitalize": "none",
+                "spellcheck": "false",
+                "size": "12",
+                "autofocus": True,
+            }
+        ),
+    )
+
+    def __init__(self, *args, enrolment: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if enrolment:
+            self.fields["code"].help_text = _("The 6 digits your app shows for Linghuo after you scanned the code.")
+            self.fields["code"].widget.attrs.update({"inputmode": "numeric", "maxlength": "6"})

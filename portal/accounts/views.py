@@ -1,24 +1,30 @@
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
+from django_otp import login as otp_login
 
-from portal.accounts import pending, services
+from portal.accounts import pending, services, two_factor
 from portal.accounts.forms import (
     ConfirmationCodeForm,
     LoginForm,
     NewPasswordForm,
     PasswordResetRequestForm,
     RegistrationForm,
+    SecondFactorForm,
 )
 from portal.accounts.identifiers import Identifier
+from portal.accounts.lockout import account_unlock
+from portal.accounts.middleware import session_started
 from portal.language import remember_language
 from portal.redirects import safe_target
 
@@ -130,8 +136,18 @@ class LoginView(auth_views.LoginView):
         # A safe ``next`` still wins: Django's get_success_url asks get_redirect_url first.
         return home_for(self.request.user)
 
+    def get_success_url(self):
+        target = super().get_success_url()
+        user = self.request.user
+        if two_factor.two_factor_required(user) and not two_factor.session_is_verified(self.request):
+            # The password was right; staff now type their code (or set up their app first).
+            step = "accounts:two_factor" if two_factor.is_enrolled(user) else "accounts:two_factor_enrol"
+            return f"{reverse(step)}?{urlencode({'next': target})}"
+        return target
+
     def form_valid(self, form):
         response = super().form_valid(form)
+        session_started(self.request.session)
         user = form.get_user()
         chosen = self.request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
         if chosen in dict(settings.LANGUAGES):
@@ -143,6 +159,76 @@ class LoginView(auth_views.LoginView):
 
 class LogoutView(auth_views.LogoutView):
     template_name = "accounts/logged_out.html"
+
+
+def _two_factor_next(request) -> str:
+    return safe_target(request, request.POST.get("next") or request.GET.get("next")) or home_for(request.user)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_verify(request):
+    """After the password: the 6-digit code from the app, or a recovery code."""
+    user = request.user
+    next_url = _two_factor_next(request)
+    if not two_factor.two_factor_required(user) or two_factor.session_is_verified(request):
+        return redirect(next_url)
+    if not two_factor.is_enrolled(user):
+        return redirect(f"{reverse('accounts:two_factor_enrol')}?{urlencode({'next': next_url})}")
+    form = SecondFactorForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = two_factor.second_factor_check(user=user, code=form.cleaned_data["code"])
+        except ValidationError as error:
+            form.add_error("code", error)
+        else:
+            otp_login(request, device)
+            if device.persistent_id.startswith("otp_static"):
+                left = two_factor.recovery_codes_left(user)
+                messages.warning(
+                    request,
+                    ngettext(
+                        "You used a recovery code. %(count)d is left: set up your app again if you lost it.",
+                        "You used a recovery code. %(count)d are left: set up your app again if you lost it.",
+                        left,
+                    )
+                    % {"count": left},
+                )
+            return redirect(next_url)
+    return render(request, "accounts/two_factor.html", {"form": form, "next": next_url})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_enrol(request):
+    """Setting up the authenticator app: scan the QR code, type a code; then the recovery codes, once."""
+    user = request.user
+    next_url = _two_factor_next(request)
+    if not two_factor.two_factor_required(user):
+        return redirect(next_url)
+    if two_factor.is_enrolled(user):
+        # An account that has an app changes it only after proving it holds the current one.
+        return redirect(f"{reverse('accounts:two_factor')}?{urlencode({'next': next_url})}")
+    form = SecondFactorForm(request.POST if request.method == "POST" else None, enrolment=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            codes = two_factor.authenticator_confirm(user=user, code=form.cleaned_data["code"])
+        except ValidationError as error:
+            form.add_error("code", error)
+        else:
+            otp_login(request, two_factor.authenticator_for(user))
+            return render(request, "accounts/recovery_codes.html", {"codes": codes, "next": next_url})
+    device = two_factor.enrolment_device(user=user)
+    return render(
+        request,
+        "accounts/two_factor_enrol.html",
+        {
+            "form": form,
+            "next": next_url,
+            "qr_code": two_factor.qr_code_data_uri(device),
+            "secret": two_factor.secret_for_typing(device),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -162,6 +248,12 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     form_class = NewPasswordForm
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # "Try again later or reset your password": a new password ends the account's lockout.
+        account_unlock(username=form.user.get_username())
+        return response
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):

@@ -5,18 +5,23 @@ modules ``development``, ``production`` and ``test`` only set what is proper to
 them.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
-from portal.settings.env import env_bool, env_int, env_list, env_public_url, env_str
+from portal.settings.env import env_bool, env_int, env_keys, env_list, env_public_url, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("LINGHUO_VAR_DIR", str(BASE_DIR / "var")))
 
 SECRET_KEY = env_str("SECRET_KEY")
+# Personal data at rest (applications/crypto.py): AES-256-GCM keys, newest first, and a separate
+# key for the keyed hash that finds the same identity number twice. Production requires both.
+LINGHUO_DATA_KEYS = env_keys("LINGHUO_DATA_KEYS")
+LINGHUO_HASH_KEY = (env_keys("LINGHUO_HASH_KEY") or [None])[0]
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -35,6 +40,10 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "django_filters",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "portal",
     "portal.accounts",
     "eligibility",
@@ -42,15 +51,25 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Before anything reads the request: a null byte in the path, query or a header is a 400.
+    "portal.middleware.NullByteMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise, so that static files keep their long cache lifetime.
+    "portal.middleware.PersonalDataNoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "portal.middleware.PortalLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "portal.accounts.middleware.SessionExpiryMiddleware",
+    "portal.accounts.middleware.TwoFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -86,7 +105,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts -------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["portal.accounts.backends.IdentifierBackend"]
+# django-axes first: it refuses a locked account or address before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "portal.accounts.backends.IdentifierBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = None  # show the "you are logged out" page
@@ -97,6 +117,40 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # a reset link works for one day
+
+# Lockout (django-axes, portal/accounts/lockout.py). 5 wrong passwords for one
+# account stop a guesser long before a common-password list succeeds, yet leave
+# a person who mistypes room; 20 from one address allow a family or an office
+# behind one router to mistype, and still stop spraying many accounts. Both for
+# 15 minutes after the last counted failure; an admin unlocks earlier (admin,
+# or `manage.py axes_reset_username`), and resetting the password unlocks the account.
+AXES_ACCOUNT_FAILURE_LIMIT = 5
+AXES_ADDRESS_FAILURE_LIMIT = 20
+AXES_FAILURE_LIMIT = AXES_ACCOUNT_FAILURE_LIMIT  # the handler maps the address count onto this one limit
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # order matters to portal.accounts.lockout
+AXES_HANDLER = "portal.accounts.lockout.PortalLockoutHandler"
+AXES_USERNAME_CALLABLE = "portal.accounts.lockout.account_key"
+AXES_CLIENT_IP_CALLABLE = "portal.accounts.lockout.client_address"
+AXES_LOCKOUT_CALLABLE = "portal.accounts.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = True  # the account's own count; the address count stays (see the handler)
+# A guesser who keeps trying does not push the time shown to the locked-out person further away.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+AXES_DISABLE_ACCESS_LOG = True  # who logged in when is in the audit log, not in a second table
+AXES_SENSITIVE_PARAMETERS = ["password", "username", "identifier"]
+
+# Second factor (django-otp): every staff role and the admin site (portal/accounts/two_factor.py).
+OTP_TOTP_ISSUER = "Linghuo"
+# Nobody, admins included, reads another person's TOTP key or QR code back from the admin.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+OTP_TOTP_THROTTLE_FACTOR = 1  # each wrong code doubles the wait before the next try: 1, 2, 4 … seconds
+
+# Sessions (portal/accounts/middleware.py): staff 30 minutes idle and 12 hours in all, citizens 2 hours idle.
+LINGHUO_STAFF_SESSION_IDLE = timedelta(minutes=30)
+LINGHUO_STAFF_SESSION_MAX = timedelta(hours=12)
+LINGHUO_CITIZEN_SESSION_IDLE = timedelta(hours=2)
+SESSION_COOKIE_AGE = 60 * 60 * 12  # renewed while the person is active; the middleware ends idle sessions
 
 # --- Language and time ------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -117,7 +171,8 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 STORAGES = {
     # Uploaded documents are never served from a public URL: MEDIA_URL is not
     # routed; a view checks who may see each file.
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Files are encrypted on disk (applications.storage); on S3 the bucket encrypts them (below).
+    "default": {"BACKEND": "applications.storage.EncryptedFileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
@@ -155,13 +210,26 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 60 * 60
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# A web request that enqueues while Redis is down must fail fast, not hang:
-# what must not be lost is written to the database first and resent by beat.
-CELERY_BROKER_CONNECTION_TIMEOUT = 2
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5, "max_retries": 1}
+# A web request that enqueues while Redis is down or frozen must fail fast, not
+# hang: what must not be lost is written to the database first and resent by
+# beat's sweep. One publish costs at most 2 x 0.4 s (portal.celery.enqueue).
+CELERY_BROKER_CONNECTION_TIMEOUT = 0.4
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 0.4, "socket_timeout": 0.4, "max_retries": 1}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0, "interval_max": 0}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1
+CELERY_REDIS_SOCKET_TIMEOUT = 2
+# A document still pending this long after its upload or its last claim by a
+# worker (one that died, or a wake-up the broker never took) is sent again by
+# the sweep. Above the check task's own time limit (applications.tasks).
+LINGHUO_DOCUMENT_CHECK_STALE_SECONDS = env_int("DOCUMENT_CHECK_STALE_SECONDS", 60)
+LINGHUO_SWEEP_SECONDS = env_int("SWEEP_SECONDS", 60)
+# A message not sent this long after it was written is sent by the sweep.
+LINGHUO_NOTIFICATION_PICKUP_SECONDS = env_int("NOTIFICATION_PICKUP_SECONDS", 30)
 CELERY_BEAT_SCHEDULE: dict = {
     # Messages whose own task never ran (broker down when they were written).
-    "send-due-notifications": {"task": "applications.send_due_notifications", "schedule": 60.0},
+    "send-due-notifications": {"task": "applications.send_due_notifications", "schedule": float(LINGHUO_SWEEP_SECONDS)},
+    # Document checks that were never picked up or whose worker died.
+    "resend-stale-checks": {"task": "applications.resend_stale_checks", "schedule": float(LINGHUO_SWEEP_SECONDS)},
     # Cases past their decision date (review.sla_working_days); hourly, and flagging is idempotent.
     "flag-overdue-cases": {"task": "applications.flag_overdue_cases", "schedule": 60.0 * 60},
     # Reminders three days before a reply to a request for information is due; one per request,
@@ -174,7 +242,12 @@ CELERY_BEAT_SCHEDULE: dict = {
 
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # Callers fall back when the cache fails (throttle, parameter sets); fail fast.
+            "OPTIONS": {"socket_connect_timeout": 0.4, "socket_timeout": 0.4},
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "linghuo"}
     )
@@ -205,6 +278,20 @@ LINGHUO_REGION_CODE = env_str("LINGHUO_REGION_CODE", "330800")
 # production requires the variable (portal/settings/production.py).
 LINGHUO_PUBLIC_URL = env_public_url("LINGHUO_PUBLIC_URL", "http://127.0.0.1:8000")
 
+# --- Headers -----------------------------------------------------------------------------------
+# No 'unsafe-inline': styles and scripts come only from /static/ (templates carry no
+# style="" or inline script). Document previews set their own, stricter policy.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'self'"],
+        "form-action": ["'self'"],
+    }
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -216,7 +303,20 @@ LOGGING = {
 
 # --- Uploaded documents ----------------------------------------------------------------------------
 LINGHUO_MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
-LINGHUO_MAX_IMAGE_PIXELS = env_int("MAX_IMAGE_PIXELS", 40_000_000)  # a 40-megapixel photo is the most we decode
+LINGHUO_MAX_IMAGE_PIXELS = env_int("MAX_IMAGE_PIXELS", 25_000_000)  # a 25-megapixel photo is the most we decode
+LINGHUO_MAX_PDF_PAGES = env_int("MAX_PDF_PAGES", 50)
+LINGHUO_MAX_DOCUMENTS = env_int("MAX_DOCUMENTS_PER_APPLICATION", 20)
+# The check parses untrusted files in a child process held to these limits.
+LINGHUO_CHECK_CPU_SECONDS = env_int("CHECK_CPU_SECONDS", 10)
+LINGHUO_CHECK_MEMORY_BYTES = env_int("CHECK_MEMORY_MB", 512) * 1024 * 1024
+# clamd for virus scans: tcp://host:3310 or unix:///run/clamav/clamd.ctl; unset, documents are
+# flagged "not scanned for viruses" for the caseworker.
+LINGHUO_CLAMD_ADDRESS = env_str("LINGHUO_CLAMD_ADDRESS")
+LINGHUO_CLAMD_TIMEOUT = env_int("LINGHUO_CLAMD_TIMEOUT", 30)
+LINGHUO_VIRUS_SCAN_REQUIRED = env_bool("LINGHUO_VIRUS_SCAN_REQUIRED", True)
+# Uploaded files and their folders are for the portal's own user only.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # S3-compatible storage for documents when AWS_STORAGE_BUCKET_NAME is set (django-storages).
@@ -228,3 +328,7 @@ if AWS_STORAGE_BUCKET_NAME:
     AWS_DEFAULT_ACL = None
     AWS_QUERYSTRING_AUTH = True
     AWS_S3_FILE_OVERWRITE = False
+    # Server-side encryption of every stored object: "AES256" (S3-managed keys) or "aws:kms".
+    AWS_S3_OBJECT_PARAMETERS = {"ServerSideEncryption": env_str("AWS_S3_ENCRYPTION", "AES256")}
+    if env_str("AWS_S3_KMS_KEY_ID"):
+        AWS_S3_OBJECT_PARAMETERS["SSEKMSKeyId"] = env_str("AWS_S3_KMS_KEY_ID")

@@ -4,7 +4,7 @@ from django.core.management.utils import get_random_secret_key
 
 from portal.settings.base import *  # noqa: F403
 from portal.settings.base import VAR_DIR
-from portal.settings.env import env_bool, env_str
+from portal.settings.env import env_bool, env_str, local_key
 
 DEBUG = env_bool("DEBUG", True)
 
@@ -20,8 +20,12 @@ def _local_secret_key() -> str:
 
 
 SECRET_KEY = env_str("SECRET_KEY") or _local_secret_key()
+LINGHUO_DATA_KEYS = LINGHUO_DATA_KEYS or [local_key(VAR_DIR / "data_key")]
+LINGHUO_HASH_KEY = LINGHUO_HASH_KEY or local_key(VAR_DIR / "hash_key")
+# No clamd here: documents are not flagged "not scanned for viruses" (production flags them).
+LINGHUO_VIRUS_SCAN_REQUIRED = env_bool("LINGHUO_VIRUS_SCAN_REQUIRED", False)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "applications.storage.EncryptedFileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 

@@ -70,3 +70,47 @@ def env_public_url(name: str, default: str | None = None, *, allow_loopback: boo
     if not allow_loopback and (parts.hostname in LOOPBACK_HOSTS or parts.hostname.startswith("127.")):
         raise ImproperlyConfigured(f"{name} must be the address people reach the portal at, not {value!r}")
     return value.rstrip("/")
+
+
+def parse_key(name: str, value: str) -> bytes:
+    """A 32-byte key written in base64 (standard or URL-safe alphabet)."""
+    import base64
+    import binascii
+
+    text = value.strip()
+    try:
+        key = base64.b64decode(text.replace("-", "+").replace("_", "/") + "=" * (-len(text) % 4), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ImproperlyConfigured(f"{name} must be base64-encoded 32-byte keys") from exc
+    if len(key) != 32:
+        raise ImproperlyConfigured(f"{name} must hold 32-byte keys in base64, not {len(key)}-byte ones")
+    return key
+
+
+def env_keys(name: str) -> list[str]:
+    """Comma-separated base64 32-byte keys, newest first; each is checked here so a typo stops start-up."""
+    keys = env_list(name, [])
+    for key in keys:
+        parse_key(name, key)
+    return keys
+
+
+def local_key(path) -> str:
+    """A random key kept in var/ (ignored by git) for a laptop or the test suite; never used in production."""
+    import base64
+    import secrets
+
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written aside and linked into place: two processes starting together end up with one key.
+        draft = path.with_name(f".{path.name}.{os.getpid()}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(base64.b64encode(secrets.token_bytes(32)).decode())
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(draft)
+    return path.read_text().strip()

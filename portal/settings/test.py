@@ -6,15 +6,21 @@ import os
 from django.core.management.utils import get_random_secret_key
 
 from portal.settings.base import *  # noqa: F403
-from portal.settings.base import DATABASES
+from portal.settings.base import DATABASES, VAR_DIR
+from portal.settings.env import local_key
 
 SECRET_KEY = get_random_secret_key()
+# Kept in var/ rather than made per process: a worker started by a test reads what the test wrote.
+LINGHUO_DATA_KEYS = LINGHUO_DATA_KEYS or [local_key(VAR_DIR / "data_key")]
+LINGHUO_HASH_KEY = LINGHUO_HASH_KEY or local_key(VAR_DIR / "hash_key")
+# No clamd in the test run; tests that scan start a clamd of their own (tests/applications/test_upload_checks.py).
+LINGHUO_VIRUS_SCAN_REQUIRED = False
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SMS_BACKEND = "portal.sms.RecordingBackend"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "applications.storage.EncryptedFileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 # Tests run tasks in-process unless a test starts a real worker (see

@@ -8,6 +8,7 @@ from django.utils import translation
 from playwright.sync_api import expect
 
 from portal import sms
+from tests.conftest import totp_code
 from tests.e2e.inspection import page_checked
 from tests.factories import PASSWORD
 
@@ -54,8 +55,33 @@ def log_in(page, _: Wording, identifier: str, password: str = PASSWORD) -> None:
     page_checked(page)
     field(page, _("Mobile number or e-mail address")).fill(identifier)
     field(page, _("Password")).fill(password)
+    device = staff_authenticator(identifier)
     main_button(page, _("Log in")).click()
+    if device is not None:
+        type_second_factor(page, _, device)
     expect(page.locator("header")).to_contain_text(identifier)
+
+
+def type_second_factor(page, _: Wording, device) -> None:
+    """Staff, after the password: the code their authenticator app shows, computed from the device's key."""
+    expect(page).to_have_url(re.compile(r"/accounts/two-factor/(\?.*)?$"))
+    page_checked(page, "two-factor")
+    field(page, _("Code from your authenticator app")).fill(totp_code(device))
+    main_button(page, _("Continue")).click()
+
+
+def staff_authenticator(identifier: str):
+    """The staff account's authenticator (set up for it, as at its first login, if it has none);
+    None for a citizen."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from portal.accounts.backends import find_user_by_identifier
+    from portal.accounts.two_factor import authenticator_for, two_factor_required
+
+    user = find_user_by_identifier(identifier)
+    if user is None or not two_factor_required(user):
+        return None
+    return authenticator_for(user) or TOTPDevice.objects.create(user=user, name="journey", confirmed=True)
 
 
 def open_menu_if_folded(page, _: Wording) -> None:

@@ -68,8 +68,21 @@ def new_page(live_server, browser):
         )
         context.set_default_timeout(10_000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        # Chromium reports each thing the Content-Security-Policy refused on the console. What
+        # has no source address was evaluated by the test itself (axe-core's own probes), not the page.
+        page.on(
+            "console",
+            lambda message: (
+                csp_violations.append(f"{page.url}: {message.text} ({message.location.get('url')})")
+                if "Content Security Policy" in message.text and message.location.get("url")
+                else None
+            ),
+        )
+        return page
 
+    csp_violations: list[str] = []
     yield open_page
     for context in contexts:
         context.close()
+    assert not csp_violations, "The Content-Security-Policy refused something:\n" + "\n".join(csp_violations)

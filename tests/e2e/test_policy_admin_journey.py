@@ -9,7 +9,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from eligibility.models import Parameter
-from tests.e2e.browsing import Wording, field
+from tests.e2e.browsing import Wording, field, staff_authenticator, type_second_factor
 from tests.e2e.conftest import DESKTOP
 from tests.e2e.inspection import page_checked
 from tests.factories import GRADUATE_FACTS, PASSWORD, PolicyAdminFactory
@@ -50,7 +50,9 @@ def test_a_new_rate_from_tomorrow_leaves_today_unchanged(new_page):
     page_checked(page, excused=ADMIN_EXCUSED)
     page.locator("#id_username").fill(admin.username)
     page.locator("#id_password").fill(PASSWORD)
+    device = staff_authenticator(admin.username)
     page.locator("#login-form [type=submit]").click()
+    type_second_factor(page, _, device)
     page_checked(page, "admin-index", excused=ADMIN_EXCUSED)
 
     page.get_by_role("link", name=str(Parameter._meta.verbose_name_plural).capitalize()).first.click()

@@ -1,5 +1,6 @@
 """Settings come from the environment (each case imports the settings in a fresh process)."""
 
+import base64
 import json
 import os
 import subprocess
@@ -88,10 +89,18 @@ def test_production_refuses_to_start_without_a_secret_key():
 
 
 PUBLIC_URL = "https://linghuo.example.cn"
+# Keys for personal data at rest, which production requires (applications/crypto.py).
+DATA_KEYS = {
+    "LINGHUO_DATA_KEYS": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+    "LINGHUO_HASH_KEY": "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=",
+}
 
 
 def test_production_takes_the_secret_key_from_the_environment():
-    values = read({"SECRET_KEY": "k" * 64, "LINGHUO_PUBLIC_URL": PUBLIC_URL}, module="portal.settings.production")
+    values = read(
+        {"SECRET_KEY": "k" * 64, "LINGHUO_PUBLIC_URL": PUBLIC_URL, "LINGHUO_ALLOW_LOGGING_SMS": "1", **DATA_KEYS},
+        module="portal.settings.production",
+    )
     assert values["secret_len"] == 64
     assert values["debug"] is False
 
@@ -103,7 +112,9 @@ def test_check_deploy_reports_no_warnings_with_production_settings():
         SECRET_KEY="a-production-like-secret-key-with-enough-length-and-variety-0123456789",
         ALLOWED_HOSTS="linghuo.example.cn",
         LINGHUO_PUBLIC_URL=PUBLIC_URL,
+        LINGHUO_ALLOW_LOGGING_SMS="1",
         LINGHUO_VAR_DIR=str(REPO / "var" / "settings-probe"),
+        **DATA_KEYS,
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -114,3 +125,29 @@ def test_check_deploy_reports_no_warnings_with_production_settings():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_refuses_a_secret_key_shorter_than_fifty_characters():
+    result = settings_under({"SECRET_KEY": "x", "LINGHUO_PUBLIC_URL": PUBLIC_URL}, module="portal.settings.production")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "SECRET_KEY must be at least 50 characters in production" in result.stderr
+    assert "this one has 1" in result.stderr
+    result = settings_under(
+        {"SECRET_KEY": "k" * 49, "LINGHUO_PUBLIC_URL": PUBLIC_URL}, module="portal.settings.production"
+    )
+    assert "SECRET_KEY must be at least 50 characters" in result.stderr
+
+
+def test_production_refuses_the_logging_sms_backend_unless_allowed():
+    key = base64.b64encode(bytes(range(32))).decode()
+    base = {"SECRET_KEY": "k" * 64, "LINGHUO_PUBLIC_URL": PUBLIC_URL, "LINGHUO_DATA_KEYS": key, "LINGHUO_HASH_KEY": key}
+    refused = settings_under(base, module="portal.settings.production")
+    assert refused.returncode != 0
+    assert "SMS_BACKEND is the logging backend" in refused.stderr
+    named = settings_under({**base, "SMS_BACKEND": "portal.sms.LoggingBackend"}, module="portal.settings.production")
+    assert "SMS_BACKEND is the logging backend" in named.stderr
+    allowed = settings_under({**base, "LINGHUO_ALLOW_LOGGING_SMS": "1"}, module="portal.settings.production")
+    assert "SMS_BACKEND is the logging backend" not in allowed.stderr
+    gateway = settings_under({**base, "SMS_BACKEND": "example.gateway.Backend"}, module="portal.settings.production")
+    assert "SMS_BACKEND is the logging backend" not in gateway.stderr

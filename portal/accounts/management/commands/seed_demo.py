@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal.accounts.identifiers import parse_identifier
 from portal.accounts.roles import Role
@@ -16,6 +17,10 @@ DEMO_STAFF = [
     ("policy-admin@linghuo.test", Role.POLICY_ADMIN, "陈建国 Chen Jianguo"),
 ]
 DEMO_CITIZEN = "13800138000"
+# Demo staff type a second factor like real staff. Their authenticator key is
+# fixed and published (DEBUG only, as the password): add it to an app once, or
+# read the current codes with `manage.py demo_totp`.
+DEMO_TOTP_KEY = b"linghuo-demo-totp-26".hex()  # 20 bytes, as django-otp's own keys
 
 
 class Command(BaseCommand):
@@ -27,13 +32,14 @@ class Command(BaseCommand):
         region = settings.LINGHUO_REGION_CODE
         rows = []
         for login, role, name in DEMO_STAFF:
-            staff_account_ensure(
+            user = staff_account_ensure(
                 identifier=parse_identifier(login),
                 role=role,
                 password=DEMO_PASSWORD,
                 region=region if role in (Role.CASEWORKER, Role.SUPERVISOR) else "",
                 full_name=name,
             )
+            demo_authenticator_ensure(user)
             rows.append((str(role.label), login))
         citizen = get_user_model().objects.filter(mobile=DEMO_CITIZEN).first()
         if citizen is None:
@@ -49,3 +55,22 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
         for label, login in rows:
             self.stdout.write(f"  {label:<22} {login}")
+        self.stdout.write(
+            "Staff then type a 6-digit code: add this key to an authenticator app (time-based, 6 digits, 30 s),\n"
+            f"  {demo_totp_secret()}\n"
+            "or read the current code with: .venv/bin/python manage.py demo_totp"
+        )
+
+
+def demo_totp_secret() -> str:
+    from portal.accounts.two_factor import secret_for_typing
+
+    return secret_for_typing(TOTPDevice(key=DEMO_TOTP_KEY))
+
+
+def demo_authenticator_ensure(user) -> None:
+    """The demo staff account's authenticator, with the published key (and no recovery codes)."""
+    TOTPDevice.objects.filter(user=user).exclude(key=DEMO_TOTP_KEY).delete()
+    TOTPDevice.objects.update_or_create(
+        user=user, key=DEMO_TOTP_KEY, defaults={"name": "demo authenticator", "confirmed": True}
+    )
