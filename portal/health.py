@@ -1,4 +1,10 @@
-"""Checks of the services the portal depends on, for /healthz."""
+"""Checks of the services the portal depends on, for /healthz/live and /healthz/ready.
+
+Only the database is needed to serve people: without Redis, tasks wait in the
+database for the sweep, the screening throttle counts in each process and the
+parameter sets are read from the database. So a web node without Redis is
+ready (broker "degraded"); without its database it is not (503).
+"""
 
 from django.conf import settings
 from django.db import connection
@@ -19,7 +25,7 @@ def broker_check() -> dict:
         return {"ok": True, "mode": "in-process"}
     import redis
 
-    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5)
     try:
         client.ping()
     except redis.RedisError as exc:
@@ -30,6 +36,20 @@ def broker_check() -> dict:
 
 
 def health_report() -> dict:
-    checks = {"database": database_check(), "broker": broker_check()}
-    healthy = all(check["ok"] for check in checks.values())
-    return {"status": "ok" if healthy else "unavailable", "checks": checks}
+    """``status``: "ok", "degraded" (Redis unreachable: the portal works, background
+    work waits) or "unavailable" (no database); ``ready`` says whether a load
+    balancer should send requests here."""
+    database, broker = database_check(), broker_check()
+    if not database["ok"]:
+        status = "unavailable"
+    elif not broker["ok"]:
+        status = "degraded"
+    else:
+        status = "ok"
+    return {
+        "status": status,
+        "ready": database["ok"],
+        "database": "ok" if database["ok"] else "down",
+        "broker": "degraded" if not broker["ok"] else ("in-process" if broker["mode"] == "in-process" else "ok"),
+        "checks": {"database": database, "broker": broker},
+    }

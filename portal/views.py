@@ -31,9 +31,18 @@ def language_set(request):
 
 @never_cache
 @require_GET
-def healthz(request):
+def healthz_live(request):
+    """The process answers: nothing else is asked (a restart would not help it)."""
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
+def healthz_ready(request):
+    """Whether to send people here: 200 while the database answers, Redis or not
+    (``"broker": "degraded"``); 503 without the database. Also at /healthz."""
     report = health_report()
-    return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
+    return JsonResponse(report, status=200 if report["ready"] else 503)
 
 
 @require_GET

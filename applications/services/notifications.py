@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from applications.models import Application, AuditEntry, CaseEvent, Notification, ReasonCode, Status
+from portal.celery import enqueue
 from portal.links import public_url
 from portal.sms import send_sms
 
@@ -25,7 +26,7 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 # A message still waiting this long after it was written was not picked up by
 # its own task (broker down, worker lost): beat sends it.
-PICKUP_GRACE = timedelta(seconds=30)
+PICKUP_GRACE = timedelta(seconds=settings.LINGHUO_NOTIFICATION_PICKUP_SECONDS)
 
 
 def _render(event: str, name: str, context: dict) -> str:
@@ -89,17 +90,10 @@ def notify_person(
 
 
 def _wake_sender(notification_ids: list[int]) -> None:
-    from applications.tasks import deliver_notification
-
+    # Broker unreachable: enqueue gives up at once and the message waits in the
+    # outbox for beat (notifications_send_due).
     for notification_id in notification_ids:
-        try:
-            deliver_notification.apply_async(
-                (notification_id,),
-                retry=True,
-                retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5},
-            )
-        except Exception:  # broker unreachable: the message waits in the outbox for beat
-            logger.warning("Broker unreachable; notification %s left in the outbox", notification_id, exc_info=True)
+        enqueue("applications.deliver_notification", notification_id)
 
 
 def notification_deliver(*, notification_id: int) -> Notification | None:
