@@ -4,7 +4,7 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from applications.models import Application, CaseEvent, Document, Notification
+from applications.models import Application, CaseEvent, Document, Notification, Status
 
 
 def applications_of(person) -> QuerySet[Application]:
@@ -45,13 +45,20 @@ def case_for_owner(person, reference: str) -> Application:
     )
 
 
-def document_for_viewer(person, pk: int) -> Document:
-    """A document its owner may open; staff of the case's region may open it too."""
-    document = get_object_or_404(Document.objects.select_related("application"), pk=pk)
+def document_for_viewer(person, token) -> Document:
+    """The document with link ``token``, if ``person`` may open it; anything else answers 404.
+
+    Its owner may open it at any time (a draft's files too). Staff (caseworkers
+    and supervisors) only through a case of their own region, and only once the
+    application was submitted: nobody at the office sees a draft.
+    """
+    document = get_object_or_404(Document.objects.select_related("application"), token=token)
     application = document.application
     if application.applicant_id == person.pk:
         return document
-    if (person.is_caseworker or person.is_supervisor) and person.region == application.region:
+    submitted = application.status != Status.DRAFT and application.submitted_at is not None
+    staff = getattr(person, "is_caseworker", False) or getattr(person, "is_supervisor", False)
+    if staff and submitted and person.region and person.region == application.region:
         return document
     raise Http404
 

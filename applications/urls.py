@@ -23,6 +23,7 @@ urlpatterns = [
     re_path(rf"^applications/{REFERENCE}/documents/$", views.case_upload, name="upload"),
     re_path(rf"^applications/{REFERENCE}/response/$", views.case_respond, name="respond"),
     re_path(rf"^applications/{REFERENCE}/reconsideration/$", views.case_reconsider, name="reconsider"),
-    path("documents/<int:pk>/", views.document_file, name="document"),
+    # A random token, never the document's id: one address gives no way to guess another.
+    path("documents/<uuid:token>/", views.document_file, name="document"),
     path("inbox/", views.inbox, name="inbox"),
 ]

@@ -22,6 +22,16 @@ class ReasonChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: ReasonCode) -> str:
         return obj.text(get_language() or "")
 
+    def clean(self, value):
+        # No reason has an id beyond 64 bits, and SQLite cannot even compare one (an OverflowError, a 500).
+        for one in value or ():
+            digits = str(one).strip()
+            if digits.isdecimal() and (len(digits) > 19 or int(digits) >= 2**63):
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice", params={"value": str(one)[:12] + "…"}
+                )
+        return super().clean(value)
+
 
 class NoteForm(CaseForm):
     id_prefix = "note"

@@ -38,6 +38,7 @@ from applications.staff.forms import (
     RevealForm,
 )
 from applications.staff.masking import mask_bank_account, mask_id_number
+from eligibility.dates import age_on
 from eligibility.fact_labels import staff_fact_label
 
 QUEUE_PAGE_SIZE = 25
@@ -128,7 +129,8 @@ def _case_context(request, application, *, revealed: dict | None = None, **forms
         },
         "revealed": revealed,
         "reveal_forms": {field: reveal_forms.get(field) or RevealForm(field=field) for field in REVEALABLE_FIELDS},
-        "birth_date": application.birth_date,
+        # Age, never the birth date: beside the masked number a birth date would narrow it down (masking.py).
+        "age_at_submission": _age_at_submission(application),
         # The applicant's answers in the third person, as staff read them.
         "facts": [
             (name, staff_fact_label(name, question), answer)
@@ -145,6 +147,14 @@ def _case_context(request, application, *, revealed: dict | None = None, **forms
         "resume_form": forms.get("resume_form") or ResumeReviewForm(),
         **_follow_up_context(application),
     }
+
+
+def _age_at_submission(application) -> int | None:
+    birth_date = application.birth_date
+    on = application.submitted_on
+    if birth_date is None or on is None or birth_date > on:
+        return None
+    return age_on(birth_date, on)
 
 
 def _render_case(request, application, status: int = 200, **kwargs):
