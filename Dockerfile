@@ -18,7 +18,8 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 COPY . .
 # collectstatic needs a key and an address to import settings; these throwaway ones are not kept.
-RUN SECRET_KEY=collectstatic-only LINGHUO_PUBLIC_URL=https://collectstatic.invalid python manage.py collectstatic --no-input
+RUN SECRET_KEY=collectstatic-only LINGHUO_PUBLIC_URL=https://collectstatic.invalid \
+    LINGHUO_DATA_KEYS=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= LINGHUO_HASH_KEY=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= python manage.py collectstatic --no-input
 
 USER linghuo
 EXPOSE 8000

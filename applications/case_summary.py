@@ -7,6 +7,7 @@ last four characters: the page may be open on a shared or borrowed phone.
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -26,6 +27,41 @@ FIXABLE_PROBLEMS = {
     ),
     "image_too_large": gettext_lazy("The image is too large to open safely. Upload a smaller photo or scan."),
     "image_broken": gettext_lazy("The image is damaged and cannot be opened. Take the photo again and upload it."),
+    # Active content in a PDF: a scan of the paper, or the PDF printed to a new PDF, carries none.
+    "pdf_javascript": gettext_lazy(
+        "The PDF contains a script. Scan the paper document, or print the PDF to a new PDF, and upload that copy."
+    ),
+    "pdf_open_action": gettext_lazy(
+        "The PDF starts an action when it is opened. Scan the paper document, or print the PDF to a new PDF, "
+        "and upload that copy."
+    ),
+    "pdf_auto_action": gettext_lazy(
+        "The PDF has actions that run on their own. Scan the paper document, or print the PDF to a new PDF, "
+        "and upload that copy."
+    ),
+    "pdf_launch": gettext_lazy(
+        "The PDF tries to start another program. Scan the paper document, or print the PDF to a new PDF, "
+        "and upload that copy."
+    ),
+    "pdf_embedded_file": gettext_lazy(
+        "The PDF has another file attached inside it. Upload the document itself, as a scan or a plain PDF."
+    ),
+    "pdf_too_many_pages": lambda: (
+        _("The PDF has more than %(limit)s pages. Upload only the pages we ask for.")
+        % {"limit": settings.LINGHUO_MAX_PDF_PAGES}
+    ),
+    "polyglot": gettext_lazy(
+        "The file has web-page or program code hidden inside it. Scan or photograph the paper document again "
+        "and upload the new copy."
+    ),
+    "check_limit_exceeded": gettext_lazy(
+        "The file is too complex for us to check. Scan the paper document again, or save it as a simpler PDF "
+        "or photo, and upload the new copy."
+    ),
+    "virus_found": gettext_lazy(
+        "The virus scanner found a virus in this file. Scan the paper document again on a device you trust "
+        "and upload the new copy."
+    ),
 }
 
 NEXT_STEPS = {
@@ -108,7 +144,9 @@ def document_check(document: Document) -> CitizenCheck:
     if document.check_status == Document.CheckStatus.PENDING:
         return CitizenCheck("pending", _("Checking now"))
     fixable = [
-        str(FIXABLE_PROBLEMS[code]) for code in document.check_results.get("problems", []) if code in FIXABLE_PROBLEMS
+        str(FIXABLE_PROBLEMS[code]() if callable(FIXABLE_PROBLEMS[code]) else FIXABLE_PROBLEMS[code])
+        for code in document.check_results.get("problems", [])
+        if code in FIXABLE_PROBLEMS
     ]
     if fixable:
         return CitizenCheck("problem", _("Please replace this file"), fixable)

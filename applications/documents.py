@@ -1,43 +1,40 @@
 """Which documents each programme needs, and what a file really is.
 
 A file's type is read from its first bytes, never from its name or the type
-the browser claims.
+the browser claims. The file itself is parsed by ``applications.inspection`` in
+a child process held to CPU and memory limits, and scanned by clamd when one is
+configured (``applications.virus_scan``).
 """
 
-import hashlib
-import io
-from dataclasses import dataclass, field
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from applications import inspection as inspection_module
+from applications.inspection import (  # noqa: F401 - the names other modules import from here
+    EXTENSIONS,
+    JPEG,
+    PDF,
+    PNG,
+    SIGNATURES,
+    Inspection,
+    polyglot_marker,
+    sniff_content_type,
+)
 from applications.models import Document
 from eligibility.engine import proving_documents
 from eligibility.facts import Facts, FactsInvalid, parse_facts
 
 Kind = Document.Kind
 
-PDF = "application/pdf"
-JPEG = "image/jpeg"
-PNG = "image/png"
-SIGNATURES = ((b"%PDF-", PDF), (b"\xff\xd8\xff", JPEG), (b"\x89PNG\r\n\x1a\n", PNG))
-EXTENSIONS = {PDF: "pdf", JPEG: "jpg", PNG: "png"}
-
 
 def max_upload_bytes() -> int:
     return settings.LINGHUO_MAX_UPLOAD_BYTES
-
-
-def sniff_content_type(head: bytes) -> str | None:
-    """PDF, JPEG or PNG by the file's magic number; None for anything else."""
-    for signature, content_type in SIGNATURES:
-        if head.startswith(signature):
-            return content_type
-    # Some PDF writers put a few bytes before the header; readers accept it within the first kilobyte.
-    if b"%PDF-" in head[:1024]:
-        return PDF
-    return None
 
 
 def required_documents(programme_slug: str, facts: dict) -> list[str]:
@@ -56,75 +53,46 @@ def required_documents(programme_slug: str, facts: dict) -> list[str]:
     return [Kind(kind) for kind in kinds]
 
 
-@dataclass
-class Inspection:
-    """What the automated check found in a file."""
-
-    content_type: str | None
-    sha256: str
-    size: int
-    page_count: int | None = None
-    problems: list[str] = field(default_factory=list)
-    details: dict = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
 def inspect_file(data: bytes) -> Inspection:
-    """Reads a whole file: its real type, whether it opens, its pages and its hash."""
-    inspection = Inspection(
+    """Reads a whole file in a child process with CPU and memory limits (``LINGHUO_CHECK_CPU_SECONDS``,
+    ``LINGHUO_CHECK_MEMORY_BYTES``). A file that exhausts them is flagged ``check_limit_exceeded``:
+    a person opens it, the worker does not hang on it."""
+    import hashlib
+
+    arguments = {
+        "cpu_seconds": settings.LINGHUO_CHECK_CPU_SECONDS,
+        "memory_bytes": settings.LINGHUO_CHECK_MEMORY_BYTES,
+        "max_pixels": settings.LINGHUO_MAX_IMAGE_PIXELS,
+        "max_pages": settings.LINGHUO_MAX_PDF_PAGES,
+    }
+    fallback = Inspection(
         content_type=sniff_content_type(data[:1024]), sha256=hashlib.sha256(data).hexdigest(), size=len(data)
     )
-    if inspection.content_type == PDF:
-        _inspect_pdf(data, inspection)
-    elif inspection.content_type in (JPEG, PNG):
-        _inspect_image(data, inspection)
-    else:
-        inspection.problems.append("unsupported_type")
-    return inspection
-
-
-def _inspect_pdf(data: bytes, inspection: Inspection) -> None:
-    from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
-
     try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted:
-            inspection.problems.append("pdf_encrypted")
-            return
-        inspection.page_count = len(reader.pages)
-        if inspection.page_count == 0:
-            inspection.problems.append("pdf_no_pages")
-    except (PyPdfError, ValueError, KeyError, TypeError, OSError, RecursionError) as exc:
-        inspection.problems.append("pdf_broken")
-        inspection.details["error"] = type(exc).__name__
+        # -I: no environment variables, user site or current folder reach the child; it imports no project code.
+        finished = subprocess.run(  # noqa: S603 - our own interpreter and module, arguments as JSON
+            [sys.executable, "-I", str(Path(inspection_module.__file__)), json.dumps(arguments)],
+            input=data,
+            capture_output=True,
+            timeout=settings.LINGHUO_CHECK_CPU_SECONDS * 3 + 5,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        fallback.flag("check_limit_exceeded")
+        fallback.details["limit"] = "time"
+        return fallback
+    if finished.returncode != 0:
+        fallback.flag("check_limit_exceeded")
+        fallback.details["limit"] = "cpu" if finished.returncode < 0 else "memory"
+        fallback.details["exit"] = finished.returncode
+        return fallback
+    found = json.loads(finished.stdout)
+    found["sha256"] = fallback.sha256
+    return Inspection(**found)
 
 
-def _inspect_image(data: bytes, inspection: Inspection) -> None:
-    from PIL import Image
-
-    # Pillow refuses images above MAX_IMAGE_PIXELS * 2 (DecompressionBombError)
-    # and warns above MAX_IMAGE_PIXELS; we treat both as a bomb.
-    Image.MAX_IMAGE_PIXELS = settings.LINGHUO_MAX_IMAGE_PIXELS
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            width, height = image.size
-            inspection.details["width"], inspection.details["height"] = width, height
-            if width * height > settings.LINGHUO_MAX_IMAGE_PIXELS:
-                inspection.problems.append("image_too_large")
-                return
-            image.load()
-        inspection.page_count = 1
-    except Image.DecompressionBombError:
-        inspection.problems.append("image_too_large")
-    except (OSError, SyntaxError, ValueError) as exc:
-        inspection.problems.append("image_broken")
-        inspection.details["error"] = type(exc).__name__
-
-
+# For the caseworker: what the check found, plainly. The citizen's own wording
+# of what they can put right is in ``applications.case_summary.FIXABLE_PROBLEMS``.
 PROBLEM_MESSAGES = {
     "unsupported_type": lambda: _("The file is not a PDF, JPEG or PNG."),
     "pdf_encrypted": lambda: _("The PDF is protected with a password. Upload a copy without a password."),
@@ -133,6 +101,22 @@ PROBLEM_MESSAGES = {
     "image_too_large": lambda: _("The image is too large to open safely. Upload a smaller photo or scan."),
     "image_broken": lambda: _("The image is damaged and cannot be opened."),
     "duplicate_elsewhere": lambda: _("The same file is attached to another person's application."),
+    "pdf_javascript": lambda: _("The PDF contains JavaScript. Open it only in the portal's viewer."),
+    "pdf_open_action": lambda: _("The PDF runs an action when it is opened. Open it only in the portal's viewer."),
+    "pdf_auto_action": lambda: _(
+        "The PDF has actions that run on their own (on a page or a field). Open it only in the portal's viewer."
+    ),
+    "pdf_launch": lambda: _("The PDF tries to start another program. Open it only in the portal's viewer."),
+    "pdf_embedded_file": lambda: _("The PDF carries an attached file. Do not save or open the attachment."),
+    "pdf_too_many_pages": lambda: (
+        _("The PDF has more pages than the %(limit)s we accept.") % {"limit": settings.LINGHUO_MAX_PDF_PAGES}
+    ),
+    "polyglot": lambda: _("The file also contains web-page or script code (a disguised file)."),
+    "check_limit_exceeded": lambda: _(
+        "The file took more time or memory to check than allowed. Open it with care; it may be built to harm."
+    ),
+    "virus_found": lambda: _("The virus scanner found a virus in this file. Do not download or open it."),
+    "not_virus_scanned": lambda: _("Not scanned for viruses: the virus scanner could not be reached."),
 }
 
 

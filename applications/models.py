@@ -11,7 +11,10 @@ from datetime import date
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from applications.crypto import EncryptedTextField, KeyedHashField
 
 
 class Status(models.TextChoices):
@@ -61,11 +64,13 @@ class Application(models.Model):
     facts = models.JSONField(_("facts"), default=dict, blank=True)
 
     full_name = models.CharField(_("full name"), max_length=100, blank=True)
-    id_number = models.CharField(_("resident identity number"), max_length=18, blank=True, db_index=True)
-    mobile = models.CharField(_("mobile number"), max_length=11, blank=True)
-    address = models.CharField(_("address"), max_length=300, blank=True)
+    # Encrypted at rest (applications.crypto); the same identity number is found through its keyed hash.
+    id_number = EncryptedTextField(_("resident identity number"), max_length=18, blank=True)
+    id_number_hash = KeyedHashField(_("identity number hash"), source="id_number", db_index=True)
+    mobile = EncryptedTextField(_("mobile number"), max_length=11, blank=True)
+    address = EncryptedTextField(_("address"), max_length=300, blank=True)
     bank_name = models.CharField(_("bank"), max_length=100, blank=True)
-    bank_account = models.CharField(_("bank account number"), max_length=32, blank=True)
+    bank_account = EncryptedTextField(_("bank account number"), max_length=32, blank=True)
     declaration_accepted_at = models.DateTimeField(_("declaration accepted at"), null=True, blank=True)
     completed_steps = models.JSONField(_("completed steps"), default=list, blank=True)
     # The facts that came from the person's anonymous screening, so the form says "pre-filled" only of them.
@@ -194,6 +199,8 @@ class Document(models.Model):
     page_count = models.PositiveIntegerField(_("pages"), null=True, blank=True)
     checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
     check_attempts = models.PositiveSmallIntegerField(default=0)
+    # The document's address (``documents/<token>/``): random, so it cannot be guessed from another's.
+    token = models.UUIDField(_("link token"), default=uuid.uuid4, unique=True, editable=False)
 
     class Meta:
         ordering = ["uploaded_at", "id"]
@@ -349,7 +356,12 @@ class AuditEntry(models.Model):
     )
     details = models.JSONField(_("details"), default=dict, blank=True)
     ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
-    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+    # The hash chain (``applications.services.audit``): entries are numbered 1, 2, 3, … without gaps,
+    # and each hash covers the entry's content and the previous entry's hash.
+    sequence = models.PositiveBigIntegerField(_("number"), unique=True)
+    previous_hash = models.CharField(_("hash of the previous entry"), max_length=64)
+    entry_hash = models.CharField(_("hash"), max_length=64)
 
     objects = AuditQuerySet.as_manager()
 

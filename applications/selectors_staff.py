@@ -42,10 +42,10 @@ def is_staff_member(person) -> bool:
 def _same_identity_elsewhere() -> QuerySet[Application]:
     """Sent applications of another person with the same identity number as the outer row."""
     return (
-        Application.objects.filter(id_number=OuterRef("id_number"))
+        Application.objects.filter(id_number_hash=OuterRef("id_number_hash"))
         .exclude(applicant=OuterRef("applicant"))
         .exclude(status=Status.DRAFT)
-        .exclude(id_number="")
+        .exclude(id_number_hash="")
     )
 
 
@@ -138,10 +138,10 @@ def case_duplicates(*, application: Application, viewer) -> Duplicates:
     """Other people's cases with the same identity number or the same file as this one. Two queries."""
     same_identity = [
         OtherCase(reference, status, region, region == viewer.region)
-        for reference, status, region in Application.objects.filter(id_number=application.id_number)
+        for reference, status, region in Application.objects.filter(id_number_hash=application.id_number_hash)
         .exclude(applicant_id=application.applicant_id)
         .exclude(status=Status.DRAFT)
-        .exclude(id_number="")
+        .exclude(id_number_hash="")
         .order_by("submitted_at")
         .values_list("reference", "status", "region")
     ]

@@ -445,8 +445,8 @@ def case_reconsider(request, reference: str):
 
 @login_required
 @xframe_options_sameorigin  # staff preview documents inline on the case page
-def document_file(request, pk: int):
-    document = selectors.document_for_viewer(request.user, pk)
+def document_file(request, token):
+    document = selectors.document_for_viewer(request.user, token)
     # A preview embedded in a staff case page is listed in that page's own audit entry.
     if document.application.applicant_id != request.user.pk and not preview_already_audited(request, document):
         audit_record(

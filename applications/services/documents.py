@@ -1,15 +1,20 @@
 """Attaching documents to an application and checking them in the background."""
 
 import logging
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from applications.documents import EXTENSIONS, inspect_file, max_upload_bytes, sniff_content_type
+from applications import virus_scan
+from applications.documents import EXTENSIONS, inspect_file, max_upload_bytes, polyglot_marker, sniff_content_type
 from applications.models import Application, CaseEvent, Document, Status
+from portal.celery import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +24,8 @@ CITIZEN_UPLOAD_STATUSES = (Status.DRAFT, Status.INFO_REQUESTED, Status.RECONSIDE
 
 
 def validate_upload(uploaded: UploadedFile) -> str:
-    """Checks size and real type before anything is stored; returns the type."""
+    """Checks size, real type, hidden web-page code and (when clamd answers) viruses before
+    anything is stored; returns the type."""
     limit = max_upload_bytes()
     if uploaded.size is None or uploaded.size == 0:
         raise ValidationError(_("The file is empty."), code="empty")
@@ -38,7 +44,43 @@ def validate_upload(uploaded: UploadedFile) -> str:
             _("This file is not a PDF, JPEG or PNG (whatever its name says). Upload a scan or photo in one of those."),
             code="unsupported_type",
         )
+    data = b"".join(uploaded.chunks())
+    uploaded.seek(0)
+    # A file that is also a web page could run as one if ever served with the wrong type.
+    if polyglot_marker(data, content_type):
+        raise ValidationError(
+            _(
+                "This file has web-page or program code hidden inside it, so we cannot accept it. "
+                "Scan or photograph the paper document again and upload the new copy."
+            ),
+            code="polyglot",
+        )
+    scan = virus_scan.scan_bytes(data) if settings.LINGHUO_CLAMD_ADDRESS else None
+    if scan is not None and scan.state == virus_scan.INFECTED:
+        logger.warning("upload refused: virus %s", scan.signature)
+        raise ValidationError(
+            _(
+                "The virus scanner found a virus in this file, so it was not stored. Scan the paper document "
+                "again on a device you trust and upload the new copy."
+            ),
+            code="virus",
+        )
     return content_type
+
+
+def _ensure_room_for_a_document(application: Application) -> None:
+    # The row lock makes two uploads at once count one after the other.
+    Application.objects.select_for_update().filter(pk=application.pk).first()
+    limit = settings.LINGHUO_MAX_DOCUMENTS
+    if Document.objects.filter(application=application).count() >= limit:
+        raise ValidationError(
+            _(
+                "An application can carry at most %(limit)s documents. Remove one you no longer need "
+                "before adding another."
+            )
+            % {"limit": limit},
+            code="too_many_documents",
+        )
 
 
 @transaction.atomic
@@ -47,6 +89,7 @@ def document_attach(*, application: Application, kind: str, uploaded: UploadedFi
         raise ValidationError(_("Documents can no longer be added to this application."), code="closed")
     if kind not in Document.Kind.values:
         raise ValidationError(_("Choose which document this is."), code="kind")
+    _ensure_room_for_a_document(application)
     content_type = validate_upload(uploaded)
     document = Document(
         application=application,
@@ -65,9 +108,9 @@ def document_attach(*, application: Application, kind: str, uploaded: UploadedFi
             actor=acting_user,
             note=f"{document.get_kind_display()}: {document.original_name}",
         )
-    from applications.tasks import check_document
-
-    check_document.delay_on_commit(document.pk)
+    # The pending row is the record that a check is due: if the broker does not
+    # take the wake-up, the sweep (applications.tasks.resend_stale_checks) sends it.
+    enqueue_on_commit("applications.check_document", document.pk)
     return document
 
 
@@ -80,8 +123,12 @@ def document_remove(*, document: Document, acting_user) -> None:
     transaction.on_commit(lambda: storage.delete(name))
 
 
-def document_check(*, document_id: int) -> Document | None:
-    """Inspects a stored document and records what was found. Running it twice gives the same result."""
+def document_check(*, document_id: int, claim: int | None = None) -> Document | None:
+    """Inspects a stored document and records what was found. Running it twice gives the same result.
+
+    With ``claim`` (from ``document_check_claim``) the result is recorded only if
+    that claim still holds: of two runs, only one ever completes the check.
+    Returns None when the document is gone or the claim was lost."""
     document = Document.objects.select_related("application").filter(pk=document_id).first()
     if document is None:  # removed before the check ran
         return None
@@ -96,8 +143,15 @@ def document_check(*, document_id: int) -> Document | None:
     problems = list(inspection.problems)
     if duplicates:
         problems.append("duplicate_elsewhere")
+    scan = virus_scan.scan_bytes(data)
+    if scan.state == virus_scan.INFECTED:
+        problems.append("virus_found")
+    elif scan.state == virus_scan.UNAVAILABLE and settings.LINGHUO_VIRUS_SCAN_REQUIRED:
+        problems.append("not_virus_scanned")
     with transaction.atomic():
         locked = Document.objects.select_for_update().get(pk=document.pk)
+        if claim is not None and not _claim_holds(locked, claim):
+            return None
         locked.sha256 = inspection.sha256
         locked.content_type = inspection.content_type or locked.content_type
         locked.page_count = inspection.page_count
@@ -107,19 +161,75 @@ def document_check(*, document_id: int) -> Document | None:
             "page_count": inspection.page_count,
             "problems": problems,
             "duplicate_of": [ref or "draft" for ref in duplicates],
+            "virus_scan": scan.state,
+            **({"virus": scan.signature} if scan.signature else {}),
             **inspection.details,
         }
         locked.check_status = Document.CheckStatus.FLAGGED if problems else Document.CheckStatus.PASSED
         locked.checked_at = timezone.now()
-        locked.check_attempts += 1
+        if claim is None:  # a claim has counted its attempt already
+            locked.check_attempts += 1
         locked.save()
     return locked
 
 
-def document_check_failed(*, document_id: int, error: str) -> None:
+def document_check_failed(*, document_id: int, error: str, claim: int | None = None) -> None:
     """Records that the check gave up, where staff will see it on the case."""
-    Document.objects.filter(pk=document_id).update(
+    holding = {"check_status": Document.CheckStatus.PENDING, "check_attempts": claim} if claim is not None else {}
+    Document.objects.filter(pk=document_id, **holding).update(
         check_status=Document.CheckStatus.FAILED,
         check_results={"problems": ["check_failed"], "error": error[:200]},
         checked_at=timezone.now(),
     )
+
+
+# --- Claims: a check completes once, whatever the broker redelivers -----------------------------
+# While a document is pending, ``check_attempts`` counts the runs that claimed
+# it and ``checked_at`` is when the last one did. A run claims with a
+# conditional UPDATE, so of two runs at once only one wins; a claim older than
+# LINGHUO_DOCUMENT_CHECK_STALE_SECONDS (its worker died) can be taken again, and
+# then the old run's result is not recorded.
+
+
+def _claim_holds(document: Document, claim: int) -> bool:
+    return document.check_status == Document.CheckStatus.PENDING and document.check_attempts == claim
+
+
+def _stale_before(now):
+    return now - timedelta(seconds=settings.LINGHUO_DOCUMENT_CHECK_STALE_SECONDS)
+
+
+def document_check_claim(*, document_id: int, now=None) -> int | None:
+    """Claims a pending document for one run of its check; returns the claim
+    (the attempt number) or None if it is not pending or another run holds it."""
+    now = now or timezone.now()
+    current = (
+        Document.objects.filter(pk=document_id, check_status=Document.CheckStatus.PENDING)
+        .values_list("check_attempts", flat=True)
+        .first()
+    )
+    if current is None:
+        return None
+    claimed = (
+        Document.objects.filter(pk=document_id, check_status=Document.CheckStatus.PENDING, check_attempts=current)
+        .filter(Q(checked_at__isnull=True) | Q(checked_at__lt=_stale_before(now)))
+        .update(check_attempts=current + 1, checked_at=now)
+    )
+    return current + 1 if claimed else None
+
+
+def document_check_release(*, document_id: int, claim: int) -> None:
+    """Gives a claim back (the run will retry later): the next run may claim at once."""
+    Document.objects.filter(pk=document_id, check_status=Document.CheckStatus.PENDING, check_attempts=claim).update(
+        checked_at=None
+    )
+
+
+def documents_check_stale(*, now=None, limit: int = 200) -> list[int]:
+    """Pending documents whose check is overdue: uploaded, or last claimed, longer
+    ago than LINGHUO_DOCUMENT_CHECK_STALE_SECONDS."""
+    before = _stale_before(now or timezone.now())
+    stale = Document.objects.filter(check_status=Document.CheckStatus.PENDING, uploaded_at__lt=before).filter(
+        Q(checked_at__isnull=True) | Q(checked_at__lt=before)
+    )
+    return list(stale.order_by("uploaded_at", "id").values_list("pk", flat=True)[:limit])

@@ -131,7 +131,8 @@ def application_save_personal(
     application.mobile = mobile
     application.address = address
     application.facts = {**application.facts, "birth_date": birth_date.isoformat()}
-    fields = ["full_name", "id_number", "mobile", "address", "facts", *_mark_done(application, "personal")]
+    personal = ["full_name", "id_number", "id_number_hash", "mobile", "address"]  # the hash follows the number
+    fields = [*personal, "facts", *_mark_done(application, "personal")]
     application.save(update_fields=[*fields, "updated_at"])
     return application
 

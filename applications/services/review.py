@@ -60,6 +60,16 @@ from eligibility.parameter_set import ParameterNotInForce
 FOUR_EYES_PARAMETER = "review.four_eyes_threshold"
 # Fields a member of staff may reveal in full on the case page; shown masked otherwise.
 REVEALABLE_FIELDS = ("id_number", "bank_account")
+# The personal data the staff case page shows, as its audit entry lists it ("_masked": only the end shows).
+CASE_PAGE_PERSONAL_DATA = (
+    "full_name",
+    "id_number_masked",
+    "age",
+    "mobile",
+    "address",
+    "bank_name",
+    "bank_account_masked",
+)
 
 
 class CaseUnavailable(Exception):
@@ -252,12 +262,14 @@ def application_release(*, application: Application, caseworker, note: str = "")
 def case_view_record(*, application: Application, viewer, request=None, documents: Sequence[Document] = ()) -> None:
     """Opening a case page is recorded: it shows personal data (masked) and previews ``documents``,
     which the one entry lists (the previews write none of their own)."""
-    details = {"documents": [{"id": d.pk, "kind": d.kind, "name": d.original_name} for d in documents]}
+    details = {"personal_data": list(CASE_PAGE_PERSONAL_DATA)}
+    if documents:
+        details["documents"] = [{"id": d.pk, "kind": d.kind, "name": d.original_name} for d in documents]
     audit_record(
         actor=viewer,
         action=AuditEntry.Action.VIEW_CASE,
         application=application,
-        details=details if documents else {},
+        details=details,
         request=request,
     )
 

@@ -4,8 +4,9 @@ import time
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
-from applications.models import Document, Status
+from applications.models import Application, Document, Status
 from applications.services.documents import document_attach, document_check
 from tests.applications.files import (
     bomb_png_bytes,
@@ -124,7 +125,7 @@ def test_documents_cannot_be_added_once_submitted():
 def test_a_file_is_served_only_to_its_owner_and_staff_of_the_region(client):
     application = ApplicationFactory(status=Status.DRAFT)
     document = attach(application, "scan.pdf", pdf_bytes(1))
-    url = f"/documents/{document.pk}/"
+    url = f"/documents/{document.token}/"
 
     assert client.get(url).status_code == 302  # anonymous: log in first
     client.force_login(CitizenFactory())
@@ -132,7 +133,12 @@ def test_a_file_is_served_only_to_its_owner_and_staff_of_the_region(client):
     client.force_login(CaseworkerFactory(region="330100"))
     assert client.get(url).status_code == 404
     client.force_login(CaseworkerFactory(region=application.region))
+    assert client.get(url).status_code == 404  # a draft is nobody's business at the office
+    assert client.get(f"/documents/{document.pk}/").status_code == 404  # and there is no address by id
+    Application.objects.filter(pk=application.pk).update(status=Status.SUBMITTED, submitted_at=timezone.now())
     assert client.get(url).status_code == 200
+    client.force_login(CaseworkerFactory(region="330100"))
+    assert client.get(url).status_code == 404
     client.force_login(application.applicant)
     response = client.get(url)
     assert response.status_code == 200
@@ -173,14 +179,15 @@ def test_a_real_worker_checks_an_upload_after_commit(celery_worker_process):
 def test_staff_can_preview_a_pdf_inline_on_the_same_site(client):
     application = ApplicationFactory(status=Status.DRAFT)
     document = attach(application, "scan.pdf", pdf_bytes(1))
+    image = attach(application, "photo.png", image_bytes("PNG"))
+    Application.objects.filter(pk=application.pk).update(status=Status.SUBMITTED, submitted_at=timezone.now())
     client.force_login(CaseworkerFactory(region=application.region))
-    response = client.get(f"/documents/{document.pk}/")
+    response = client.get(f"/documents/{document.token}/")
     assert response["X-Frame-Options"] == "SAMEORIGIN"
     assert "frame-ancestors 'self'" in response["Content-Security-Policy"]
     assert "sandbox" not in response["Content-Security-Policy"]  # Chromium shows no PDF in a sandbox
     assert response["Content-Disposition"] == f'inline; filename="document-{document.pk}.pdf"'
-    image = attach(application, "photo.png", image_bytes("PNG"))
-    assert "sandbox" in client.get(f"/documents/{image.pk}/")["Content-Security-Policy"]
+    assert "sandbox" in client.get(f"/documents/{image.token}/")["Content-Security-Policy"]
 
 
 def test_policy_admins_keep_the_rejection_reasons(client):
