@@ -53,40 +53,50 @@ def required_documents(programme_slug: str, facts: dict) -> list[str]:
     return [Kind(kind) for kind in kinds]
 
 
-def inspect_file(data: bytes) -> Inspection:
-    """Reads a whole file in a child process with CPU and memory limits (``LINGHUO_CHECK_CPU_SECONDS``,
-    ``LINGHUO_CHECK_MEMORY_BYTES``). A file that exhausts them is flagged ``check_limit_exceeded``:
-    a person opens it, the worker does not hang on it."""
-    import hashlib
+class ChildLimitExceeded(Exception):
+    """The limited child was stopped: ``details`` says by which limit ("time", "cpu", "memory")."""
 
-    arguments = {
-        "cpu_seconds": settings.LINGHUO_CHECK_CPU_SECONDS,
-        "memory_bytes": settings.LINGHUO_CHECK_MEMORY_BYTES,
-        "max_pixels": settings.LINGHUO_MAX_IMAGE_PIXELS,
-        "max_pages": settings.LINGHUO_MAX_PDF_PAGES,
-    }
-    fallback = Inspection(
-        content_type=sniff_content_type(data[:1024]), sha256=hashlib.sha256(data).hexdigest(), size=len(data)
-    )
+    def __init__(self, details: dict):
+        super().__init__(details.get("limit"))
+        self.details = details
+
+
+def run_limited_child(arguments: dict, data: bytes) -> dict:
+    """Runs ``applications.inspection`` on ``data`` in a child process held to ``LINGHUO_CHECK_CPU_SECONDS``
+    and ``LINGHUO_CHECK_MEMORY_BYTES``; its JSON answer. A child that exhausts them raises
+    ``ChildLimitExceeded``. ``arguments["task"]`` says what the child does ("inspect" by default, "render")."""
+    limits = {"cpu_seconds": settings.LINGHUO_CHECK_CPU_SECONDS, "memory_bytes": settings.LINGHUO_CHECK_MEMORY_BYTES}
     try:
         # -I: no environment variables, user site or current folder reach the child; it imports no project code.
         finished = subprocess.run(  # noqa: S603 - our own interpreter and module, arguments as JSON
-            [sys.executable, "-I", str(Path(inspection_module.__file__)), json.dumps(arguments)],
+            [sys.executable, "-I", str(Path(inspection_module.__file__)), json.dumps({**limits, **arguments})],
             input=data,
             capture_output=True,
             timeout=settings.LINGHUO_CHECK_CPU_SECONDS * 3 + 5,
             check=False,
         )
-    except subprocess.TimeoutExpired:
-        fallback.flag("check_limit_exceeded")
-        fallback.details["limit"] = "time"
-        return fallback
+    except subprocess.TimeoutExpired as exc:
+        raise ChildLimitExceeded({"limit": "time"}) from exc
     if finished.returncode != 0:
+        raise ChildLimitExceeded({"limit": "cpu" if finished.returncode < 0 else "memory", "exit": finished.returncode})
+    return json.loads(finished.stdout)
+
+
+def inspect_file(data: bytes) -> Inspection:
+    """Reads a whole file in the limited child (``run_limited_child``). A file that exhausts the limits
+    is flagged ``check_limit_exceeded``: a person opens it, the worker does not hang on it."""
+    import hashlib
+
+    arguments = {"max_pixels": settings.LINGHUO_MAX_IMAGE_PIXELS, "max_pages": settings.LINGHUO_MAX_PDF_PAGES}
+    fallback = Inspection(
+        content_type=sniff_content_type(data[:1024]), sha256=hashlib.sha256(data).hexdigest(), size=len(data)
+    )
+    try:
+        found = run_limited_child(arguments, data)
+    except ChildLimitExceeded as exc:
         fallback.flag("check_limit_exceeded")
-        fallback.details["limit"] = "cpu" if finished.returncode < 0 else "memory"
-        fallback.details["exit"] = finished.returncode
+        fallback.details.update(exc.details)
         return fallback
-    found = json.loads(finished.stdout)
     found["sha256"] = fallback.sha256
     return Inspection(**found)
 

@@ -4,7 +4,8 @@ active content in a PDF, and web-page code hidden inside a PDF or an image (a po
 This module imports nothing of Django: the check runs it as a child process
 (``python -I applications/inspection.py``) held to CPU and memory limits, so a
 file built to exhaust a parser costs a bounded time and is reported as such.
-``applications.documents.inspect_file`` starts the child.
+``applications.documents.inspect_file`` starts the child; the same child draws a
+PDF's pages as images for staff (``applications.previews``).
 """
 
 import hashlib
@@ -325,8 +326,64 @@ def inspect_bytes(data: bytes, *, max_pixels: int, max_pages: int) -> Inspection
     return inspection
 
 
+# --- Page images (staff previews) ----------------------------------------------------------------
+
+
+def render_pdf_pages(data: bytes, *, max_pages: int, dpi: int, max_pixels: int) -> dict:
+    """The first ``max_pages`` pages of a PDF as PNG images (base64), with the document's page count.
+
+    PDFium (pypdfium2) draws the pages, not pypdf: a second, independent parser.
+    No form environment is set up, so no JavaScript or form action of the file
+    runs (pypdfium2's PDFium has no JavaScript engine either); what comes out
+    is pixels. A page is drawn at ``dpi``, smaller where that would pass
+    ``max_pixels`` (a page a metre wide is not a reason for a huge image)."""
+    import base64
+
+    import pypdfium2 as pdfium
+
+    try:
+        document = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        problem = "pdf_encrypted" if exc.err_code == pdfium.raw.FPDF_ERR_PASSWORD else "pdf_broken"
+        return {"page_count": None, "pages": [], "problem": problem}
+    pages: list[str] = []
+    try:
+        page_count = len(document)
+        if page_count == 0:
+            return {"page_count": 0, "pages": [], "problem": "pdf_no_pages"}
+        for index in range(min(page_count, max_pages)):
+            page = document[index]
+            try:
+                width, height = page.get_size()
+                scale = dpi / 72
+                area = max(width * height, 1.0) * scale * scale
+                if area > max_pixels:
+                    scale *= (max_pixels / area) ** 0.5
+                image = page.render(scale=scale, may_draw_forms=False).to_pil()
+            finally:
+                page.close()
+            buffer = io.BytesIO()
+            image.save(buffer, format="PNG")
+            pages.append(base64.b64encode(buffer.getvalue()).decode("ascii"))
+    except pdfium.PdfiumError:
+        return {"page_count": None, "pages": [], "problem": "pdf_broken"}
+    finally:
+        document.close()
+    return {"page_count": page_count, "pages": pages, "problem": None}
+
+
+def _run_task(arguments: dict, data: bytes) -> dict:
+    if arguments.get("task") == "render":
+        return render_pdf_pages(
+            data, max_pages=arguments["max_pages"], dpi=arguments["dpi"], max_pixels=arguments["max_pixels"]
+        )
+    return asdict(inspect_bytes(data, max_pixels=arguments["max_pixels"], max_pages=arguments["max_pages"]))
+
+
 def _child(arguments: dict) -> None:
-    """The child process: limits first, then the file from stdin, the inspection as JSON on stdout."""
+    """The child process: limits first, then the file from stdin, the result as JSON on stdout.
+
+    ``arguments["task"]`` is "inspect" (the check, the default) or "render" (page images)."""
     import resource
 
     cpu, memory = int(arguments["cpu_seconds"]), int(arguments["memory_bytes"])
@@ -334,12 +391,16 @@ def _child(arguments: dict) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     data = sys.stdin.buffer.read()
     try:
-        inspection = inspect_bytes(data, max_pixels=arguments["max_pixels"], max_pages=arguments["max_pages"])
+        result = _run_task(arguments, data)
     except MemoryError:
-        inspection = Inspection(content_type=sniff_content_type(data[:1024]), sha256="", size=len(data))
-        inspection.flag("check_limit_exceeded")
-        inspection.details["limit"] = "memory"
-    sys.stdout.write(json.dumps(asdict(inspection)))
+        if arguments.get("task") == "render":
+            result = {"page_count": None, "pages": [], "problem": "check_limit_exceeded", "limit": "memory"}
+        else:
+            inspection = Inspection(content_type=sniff_content_type(data[:1024]), sha256="", size=len(data))
+            inspection.flag("check_limit_exceeded")
+            inspection.details["limit"] = "memory"
+            result = asdict(inspection)
+    sys.stdout.write(json.dumps(result))
 
 
 if __name__ == "__main__":

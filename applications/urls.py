@@ -25,5 +25,8 @@ urlpatterns = [
     re_path(rf"^applications/{REFERENCE}/reconsideration/$", views.case_reconsider, name="reconsider"),
     # A random token, never the document's id: one address gives no way to guess another.
     path("documents/<uuid:token>/", views.document_file, name="document"),
+    # A PDF's first pages as images, for staff: the page that shows them, and each image.
+    path("documents/<uuid:token>/pages/", views.document_pages, name="document_pages"),
+    path("documents/<uuid:token>/pages/<int:number>.png", views.document_page_image, name="document_page"),
     path("inbox/", views.inbox, name="inbox"),
 ]

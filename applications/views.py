@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_POST
 
-from applications import case_summary, selectors, selectors_follow_up
+from applications import case_summary, previews, selectors, selectors_follow_up
 from applications.documents import EXTENSIONS, PDF, required_documents
 from applications.facts_form import SituationForm, describe_facts
 from applications.forms import (
@@ -29,7 +29,7 @@ from applications.services import follow_up, intake
 from applications.services.audit import audit_record
 from applications.services.notifications import inbox_mark_read, inbox_messages_in_language
 from applications.services.transitions import IllegalTransition
-from applications.staff.viewing import preview_already_audited
+from applications.staff.viewing import preview_already_audited, previews_remember
 from eligibility.models import Programme
 from eligibility.screener.storage import screening_answers
 from portal.accounts.decorators import confirmed_account_required
@@ -443,29 +443,78 @@ def case_reconsider(request, reference: str):
     return render(request, "applications/case.html", _case_context(application, reconsider_form=form), status=400)
 
 
+def _audit_document_view(request, document) -> None:
+    """Staff opening a document is audited; a preview embedded in a staff case page is listed in
+    that page's own audit entry (``applications.staff.viewing``)."""
+    if document.application.applicant_id == request.user.pk or preview_already_audited(request, document):
+        return
+    audit_record(
+        actor=request.user,
+        action=AuditEntry.Action.VIEW_DOCUMENT,
+        application=document.application,
+        details={"document": document.pk, "kind": document.kind},
+        request=request,
+    )
+    # The page images this look shows (``?preview=case``) are part of it, not looks of their own.
+    previews_remember(request, [document])
+
+
 @login_required
-@xframe_options_sameorigin  # staff preview documents inline on the case page
+@xframe_options_sameorigin  # staff preview images inline on the case page
 def document_file(request, token):
     document = selectors.document_for_viewer(request.user, token)
-    # A preview embedded in a staff case page is listed in that page's own audit entry.
-    if document.application.applicant_id != request.user.pk and not preview_already_audited(request, document):
-        audit_record(
-            actor=request.user,
-            action=AuditEntry.Action.VIEW_DOCUMENT,
-            application=document.application,
-            details={"document": document.pk, "kind": document.kind},
-            request=request,
-        )
+    _audit_document_view(request, document)
     response = FileResponse(document.file.open("rb"), content_type=document.content_type)
     extension = EXTENSIONS.get(document.content_type, "bin")
-    response["Content-Disposition"] = f'inline; filename="document-{document.pk}.{extension}"'
+    # A PDF is never shown by the browser's PDF viewer (it runs the file's JavaScript, and shows
+    # nothing in a sandbox): it is downloaded; staff see its pages as images (document_pages).
+    disposition = "attachment" if document.content_type == PDF else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="document-{document.pk}.{extension}"'
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
-    # Chromium shows no PDF in a sandboxed frame; images are sandboxed.
-    policy = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+    response["Content-Security-Policy"] = (
+        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'; sandbox"
+    )
+    return response
+
+
+# The frame page shows only <img> of the page images: no script may run (no allow-scripts, no
+# script-src), and allow-same-origin lets its image requests carry the session cookie (a fully
+# sandboxed frame has an opaque origin, and the browser sends no SameSite cookie from it).
+PAGES_POLICY = "default-src 'none'; img-src 'self'; style-src 'self'; frame-ancestors 'self'; sandbox allow-same-origin"
+PAGE_IMAGE_POLICY = "default-src 'none'; img-src 'self'; sandbox"
+
+
+@login_required
+@xframe_options_sameorigin  # embedded in the staff case page
+def document_pages(request, token):
+    """A PDF's first pages as images, for staff; the frame the case page embeds."""
+    document = selectors.document_for_viewer(request.user, token)
     if document.content_type != PDF:
-        policy += "; sandbox"
-    response["Content-Security-Policy"] = policy
+        raise Http404
+    _audit_document_view(request, document)
+    preview = previews.pdf_preview(document)
+    response = render(request, "applications/document_pages.html", {"document": document, "preview": preview})
+    response["Content-Security-Policy"] = PAGES_POLICY
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def document_page_image(request, token, number: int):
+    document = selectors.document_for_viewer(request.user, token)
+    if document.content_type != PDF:
+        raise Http404
+    image = previews.page_image(document, number)
+    if image is None:
+        raise Http404
+    _audit_document_view(request, document)
+    response = HttpResponse(image, content_type="image/png")
+    response["Content-Disposition"] = f'inline; filename="document-{document.pk}-page-{number}.png"'
+    response["Content-Security-Policy"] = PAGE_IMAGE_POLICY
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -78,6 +78,10 @@ MATRIX = {
     "applications:document": ("GET", "/documents/{doc_case}/", (L, 200, 404, 200, 404, 200, 404)),
     "applications:document (draft)": ("GET", "/documents/{doc_draft}/", (L, 200, 404, 404, 404, 404, 404)),
     "applications:document (by id)": ("GET", "/documents/{doc_case_pk}/", (404,) * 7),
+    "applications:document_pages": ("GET", "/documents/{doc_case}/pages/", (L, 200, 404, 200, 404, 200, 404)),
+    "applications:document_pages (draft)": ("GET", "/documents/{doc_draft}/pages/", (L, 200, 404, 404, 404, 404, 404)),
+    # The matrix's PDF has no page to draw, so no image for anyone (who sees them: test_pdf_previews.py)
+    "applications:document_page": ("GET", "/documents/{doc_case}/pages/1.png", (L, 404, 404, 404, 404, 404, 404)),
     # Staff: the region's caseworkers and supervisors
     "audit:entries": ("GET", "/staff/audit/", (L, 403, 403, 403, 403, 200, 403)),
     "staff:home": ("GET", "/staff/", (L, 403, 403, 200, 200, 200, 403)),

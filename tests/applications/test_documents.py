@@ -143,7 +143,7 @@ def test_a_file_is_served_only_to_its_owner_and_staff_of_the_region(client):
     response = client.get(url)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
-    assert response["Content-Disposition"].startswith("inline")
+    assert response["Content-Disposition"].startswith("attachment")  # never the browser's PDF viewer
     assert "no-store" in response["Cache-Control"]
     assert b"".join(response.streaming_content).startswith(b"%PDF-")
     # no public URL serves the stored file
@@ -176,18 +176,21 @@ def test_a_real_worker_checks_an_upload_after_commit(celery_worker_process):
     assert document.page_count == 4
 
 
-def test_staff_can_preview_a_pdf_inline_on_the_same_site(client):
+def test_a_pdf_is_only_ever_downloaded_and_images_are_sandboxed(client):
     application = ApplicationFactory(status=Status.DRAFT)
     document = attach(application, "scan.pdf", pdf_bytes(1))
     image = attach(application, "photo.png", image_bytes("PNG"))
     Application.objects.filter(pk=application.pk).update(status=Status.SUBMITTED, submitted_at=timezone.now())
     client.force_login(CaseworkerFactory(region=application.region))
     response = client.get(f"/documents/{document.token}/")
-    assert response["X-Frame-Options"] == "SAMEORIGIN"
-    assert "frame-ancestors 'self'" in response["Content-Security-Policy"]
-    assert "sandbox" not in response["Content-Security-Policy"]  # Chromium shows no PDF in a sandbox
-    assert response["Content-Disposition"] == f'inline; filename="document-{document.pk}.pdf"'
-    assert "sandbox" in client.get(f"/documents/{image.token}/")["Content-Security-Policy"]
+    # Staff see a PDF's pages as images (tests/applications/test_pdf_previews.py); the file is a download.
+    assert response["Content-Disposition"] == f'attachment; filename="document-{document.pk}.pdf"'
+    assert "sandbox" in response["Content-Security-Policy"]
+    image_response = client.get(f"/documents/{image.token}/")
+    assert image_response["X-Frame-Options"] == "SAMEORIGIN"
+    assert image_response["Content-Disposition"].startswith("inline")
+    assert "frame-ancestors 'self'" in image_response["Content-Security-Policy"]
+    assert "sandbox" in image_response["Content-Security-Policy"]
 
 
 def test_policy_admins_keep_the_rejection_reasons(client):

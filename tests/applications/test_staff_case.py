@@ -122,7 +122,10 @@ def test_documents_are_previewed_with_their_check_results(client, worker, applic
     )
     page = client.get(url(application)).content.decode()
     assert f'<img src="/documents/{image.token}/?preview=case"' in page
-    assert f'<iframe src="/documents/{pdf.token}/?preview=case"' in page
+    # A PDF as images of its pages in a sandboxed frame, and the original only as a download.
+    assert f'<iframe src="/documents/{pdf.token}/pages/?preview=case" sandbox="allow-same-origin"' in page
+    assert f'<a href="/documents/{pdf.token}/" download>Open the original PDF (download)' in page
+    assert f'<iframe src="/documents/{pdf.token}/?preview=case"' not in page
     assert "The PDF is protected with a password." in page
 
 

@@ -161,8 +161,9 @@ def test_opening_a_case_records_one_entry_listing_its_documents_and_the_previews
     first, second = _document_with_file(application, "id.pdf"), _document_with_file(application, "receipts.pdf")
     page = client.get(case_url(application)).content.decode()
     for document in (first, second):
-        assert f'src="/documents/{document.token}/?preview=case"' in page
-        assert client.get(f"/documents/{document.token}/?preview=case").status_code == 200
+        assert f'src="/documents/{document.token}/pages/?preview=case"' in page  # a PDF as page images
+        assert client.get(f"/documents/{document.token}/pages/?preview=case").status_code == 200
+        assert client.get(f"/documents/{document.token}/pages/1.png?preview=case").status_code == 200
     entry = AuditEntry.objects.get()
     assert entry.action == AuditEntry.Action.VIEW_CASE
     assert [d["id"] for d in entry.details["documents"]] == [first.pk, second.pk]
