@@ -25,17 +25,26 @@ connection itself bypasses the cache (it must see its own change; nothing read
 inside an uncommitted transaction is ever cached). Every other process sees the
 new version on its next request.
 
+Reading the version: with Redis, one raw GET on a client kept by this process
+(Django's cache layer builds a client per call); a view wrapped in
+``policy_version_per_request`` reads it at most once per request, so that the
+parameter set and the screening of one request agree, and the next request
+reads it afresh.
+
 Code that writes these rows by another path (a shell, a test using the ORM
 directly) must call ``policy_version_bump()`` too, or read ``ParameterSet.in_force``.
 Sets are shared between requests: do not change them.
 """
 
+import functools
 import logging
 import threading
 import time
+from contextvars import ContextVar
 from datetime import date
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import connection, transaction
 
 from eligibility.parameter_set import ParameterSet
@@ -59,13 +68,53 @@ def _new_version() -> int:
     return time.time_ns()
 
 
+# The version read in the current request (``policy_version_per_request``): a
+# one-entry list while a wrapped view runs, None outside one.
+_request_version: ContextVar[list[int] | None] = ContextVar("linghuo_policy_version", default=None)
+# (backend, Redis client, key): the raw reader of this thread's default cache.
+_raw_reader: threading.local = threading.local()
+
+
+def policy_version_per_request(view):
+    """Wraps a view so that the policy version is read at most once while it runs."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        token = _request_version.set([])
+        try:
+            return view(*args, **kwargs)
+        finally:
+            _request_version.reset(token)
+
+    return wrapped
+
+
+def _read_version() -> int | None:
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        return backend.get(VERSION_KEY)
+    reader = getattr(_raw_reader, "value", None)
+    if reader is None or reader[0] is not backend:
+        client = backend._cache.get_client(write=False)
+        reader = _raw_reader.value = (backend, client, backend.make_and_validate_key(VERSION_KEY))
+    raw = reader[1].get(reader[2])
+    return None if raw is None else backend._cache._serializer.loads(raw)
+
+
 def policy_version() -> int:
-    """The current policy version from the shared cache (one round-trip)."""
-    version = cache.get(VERSION_KEY)
+    """The current policy version from the shared cache (one round-trip; none when
+    already read in this request)."""
+    held = _request_version.get()
+    if held:
+        return held[0]
+    version = _read_version()
     if version is None:
         cache.add(VERSION_KEY, _new_version(), timeout=None)
         version = cache.get(VERSION_KEY)
-    return int(version)
+    version = int(version)
+    if held is not None:
+        held.append(version)
+    return version
 
 
 def _bump() -> None:

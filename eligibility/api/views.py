@@ -15,6 +15,7 @@ from eligibility.api.catalogue import programme_catalogue
 from eligibility.api.errors import RequestInvalid, api_exception_handler, fact_errors
 from eligibility.api.throttling import ScreeningRateThrottle
 from eligibility.facts import FactsInvalid, Group, future_date_errors, parse_as_of, parse_facts
+from eligibility.parameter_cache import policy_version_per_request
 from eligibility.results import results_to_dict
 from eligibility.services import screening_run
 
@@ -84,6 +85,11 @@ class ScreeningApiView(APIView):
 
     def get_exception_handler(self):
         return api_exception_handler
+
+    @policy_version_per_request
+    def dispatch(self, request, *args, **kwargs):
+        # The throttle, the parameters and the screening of one request read the policy version once.
+        return super().dispatch(request, *args, **kwargs)
 
 
 class ScreeningsView(ScreeningApiView):

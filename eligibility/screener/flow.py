@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from eligibility.facts import Facts, FactsInvalid, parse_facts
 from eligibility.parameter_cache import parameters_in_force
-from eligibility.relevance import ask_in_order
+from eligibility.relevance import RelevanceMemo, ask_in_order
 from eligibility.screener.questions import QUESTIONS, Question
 
 
@@ -73,15 +73,19 @@ class PlannedStep:
 class ScreeningFlow:
     """The steps a person goes through, given their answers (wire form, by fact)."""
 
-    def __init__(self, answers: dict[str, object], *, today: date | None = None):
+    def __init__(self, answers: dict[str, object], *, today: date | None = None, memo: RelevanceMemo | None = None):
         self.answers = {fact: value for fact, value in answers.items() if fact in QUESTIONS}
         self.today = today or timezone.localdate()
         self.parameters = parameters_in_force(self.today)
+        # Shared by the flows of one request (a step makes two): relevance found once.
+        self.memo = memo or RelevanceMemo()
         self._plan, self._facts = self._walk()
 
     def _walk(self) -> tuple[list[PlannedStep], dict[str, object]]:
         values = {fact: _parse_one(fact, value) for fact, value in self.answers.items()}
-        asked = ask_in_order([step.facts for step in STEPS], values, self.today, parameters=self.parameters)
+        asked = ask_in_order(
+            [step.facts for step in STEPS], values, self.today, parameters=self.parameters, memo=self.memo
+        )
         plan: list[PlannedStep] = []
         known: dict[str, object] = {}
         for step, facts in zip(STEPS, asked, strict=True):

@@ -93,6 +93,7 @@ class ProgrammeView:
     status_text: str
     status_colour: str
     amount: Amount | None  # shown with templates/applications/partials/amount.html
+    amount_explanation: str  # how the amount is computed, local settings labelled ("" without an amount)
     kind: str  # CASH, LOAN or SERVICE
     criteria: list[CriterionView]
     reasons_against: list[CriterionView]  # the conditions not met, shown first
@@ -125,6 +126,7 @@ def programme_view(result: ProgrammeResult, *, chinese: bool | None = None) -> P
         status_text=str(words),
         status_colour=colour,
         amount=result.amount,
+        amount_explanation=(result.amount_explanation() or "") if result.amount else "",
         kind=amount_kind(result.amount),
         criteria=[_criterion_view(criterion) for criterion in result.criteria],
         reasons_against=(

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from eligibility.parameter_cache import policy_version_per_request
 from eligibility.screener.flow import ScreeningFlow, step_by_slug
 from eligibility.screener.forms import StepForm
 from eligibility.screener.presentation import answer_views, results_page
@@ -23,6 +24,7 @@ def _step_url(slug: str, *, change: bool = False) -> str:
 
 
 @never_cache
+@policy_version_per_request
 @require_GET
 def start(request):
     flow = ScreeningFlow(stored_answers(request))
@@ -34,6 +36,7 @@ def start(request):
 
 
 @never_cache
+@policy_version_per_request
 @require_http_methods(["GET", "POST"])
 def step(request, step):
     current = step_by_slug(step)
@@ -50,7 +53,7 @@ def step(request, step):
         request.POST if request.method == "POST" else None, questions=planned.questions, answers=flow.answers
     )
     if request.method == "POST" and form.is_valid():
-        updated = ScreeningFlow(flow.with_answers(current, form.answers), today=flow.today)
+        updated = ScreeningFlow(flow.with_answers(current, form.answers), today=flow.today, memo=flow.memo)
         # Changing one answer from the results page goes back there once nothing new is asked.
         target = updated.first_unanswered() if change else updated.following(current.slug)
         response = redirect(
@@ -77,6 +80,7 @@ def step(request, step):
 
 
 @never_cache
+@policy_version_per_request
 @require_GET
 def results(request):
     flow = ScreeningFlow(stored_answers(request))
