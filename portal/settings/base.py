@@ -309,6 +309,9 @@ LINGHUO_MAX_DOCUMENTS = env_int("MAX_DOCUMENTS_PER_APPLICATION", 20)
 # The check parses untrusted files in a child process held to these limits.
 LINGHUO_CHECK_CPU_SECONDS = env_int("CHECK_CPU_SECONDS", 10)
 LINGHUO_CHECK_MEMORY_BYTES = env_int("CHECK_MEMORY_MB", 512) * 1024 * 1024
+# Staff see a PDF as images of its first pages, drawn in that same limited child (applications.previews).
+LINGHUO_PREVIEW_PAGES = env_int("PREVIEW_PAGES", 10)
+LINGHUO_PREVIEW_DPI = env_int("PREVIEW_DPI", 110)  # an A4 page is about 910 × 1290 pixels: small print reads
 # clamd for virus scans: tcp://host:3310 or unix:///run/clamav/clamd.ctl; unset, documents are
 # flagged "not scanned for viruses" for the caseworker.
 LINGHUO_CLAMD_ADDRESS = env_str("LINGHUO_CLAMD_ADDRESS")
