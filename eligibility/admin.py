@@ -14,6 +14,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -26,7 +27,7 @@ from eligibility.parameter_types import ParameterType, display_value
 def _value_status(row: ParameterValue) -> str:
     today = history.today()
     if row.valid_from > today:
-        return _("takes effect on %(date)s") % {"date": row.valid_from.isoformat()}
+        return _("takes effect on %(date)s") % {"date": date_format(row.valid_from, "DATE_FORMAT")}
     superseded = ParameterValue.objects.filter(
         parameter_id=row.parameter_id, valid_from__gt=row.valid_from, valid_from__lte=today
     ).exists()
@@ -194,7 +195,7 @@ class ParameterAdmin(admin.ModelAdmin):
                     % {
                         "key": parameter.key,
                         "value": form.cleaned_data["value"],
-                        "date": form.cleaned_data["valid_from"].isoformat(),
+                        "date": date_format(form.cleaned_data["valid_from"], "DATE_FORMAT"),
                     },
                     messages.SUCCESS,
                 )

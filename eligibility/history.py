@@ -13,6 +13,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from eligibility.parameter_cache import policy_version_bump
@@ -59,7 +60,7 @@ def check_can_add(*, has_values: bool, valid_from: date, on: date | None = None)
                     "A new value can only take effect after today (%(today)s): values in force "
                     "are history and are never rewritten."
                 )
-                % {"today": (on or today()).isoformat()}
+                % {"today": date_format(on or today(), "DATE_FORMAT")}
             },
             code="history",
         )
@@ -69,7 +70,7 @@ def check_is_future(row, *, on: date | None = None) -> None:
     if is_in_force(row.valid_from, on=on):
         raise ValidationError(
             _("The value from %(date)s is in force or has been: it can no longer be changed or deleted.")
-            % {"date": row.valid_from.isoformat()},
+            % {"date": date_format(row.valid_from, "DATE_FORMAT")},
             code="history",
         )
 
@@ -95,7 +96,7 @@ def value_add(
         raise ValidationError(
             {
                 "valid_from": _("There is already a value from %(date)s; delete it first to replace it.")
-                % {"date": valid_from.isoformat()}
+                % {"date": date_format(valid_from, "DATE_FORMAT")}
             },
             code="duplicate",
         )

@@ -21,6 +21,7 @@ from decimal import Decimal
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils import translation
+from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy, gettext_noop, trans_real
 
@@ -266,7 +267,8 @@ def kept(key: tuple, language: str, make) -> str:
 
 def _text(value: object, language: str) -> str:
     if isinstance(value, date):
-        return value.isoformat()
+        # Written as every page writes dates in that language (2026年12月1日, 1 Dec 2026).
+        return kept(("date", value), language, lambda: date_format(value, "DATE_FORMAT"))
     if isinstance(value, str):
         return code_text(value, language)
     return _render(value, language)

@@ -66,7 +66,7 @@ def test_a_new_rate_from_tomorrow_leaves_today_unchanged(new_page):
     page.get_by_role("button", name=_("Add the value")).click()
     # The admin capitalises a message's first letter: "Si.subsidy_rate: …" (reported).
     expect(page.locator(".messagelist")).to_contain_text("si.subsidy_rate", ignore_case=True)
-    expect(page.locator(".messagelist")).to_contain_text(tomorrow.isoformat())
+    expect(page.locator(".messagelist")).to_contain_text(f"{tomorrow.year}年{tomorrow.month}月{tomorrow.day}日")
     page_checked(page, excused=ADMIN_EXCUSED)
     assert rate.values.filter(valid_from=tomorrow, value="0.60").exists()
 

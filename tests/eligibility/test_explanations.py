@@ -37,13 +37,13 @@ def test_a_graduate_past_the_window_who_has_been_employed_is_told_both():
     assert target.passed is False
     assert target.explanation("en") == (
         "Not met. You are not in the group “certified persons with employment difficulties”. "
-        "You graduated on 2021-06-30; this is for graduates within 24 months of graduating, "
-        "which ended on 2023-06-30. "
+        "You graduated on 30 Jun 2021; this is for graduates within 24 months of graduating, "
+        "which ended on 30 Jun 2023. "
         "You have held formal employment under a labour contract since graduating."
     )
     assert target.explanation("zh-hans") == (
         "不符合。您不属于“经认定的就业困难人员”。"
-        "您于 2021-06-30 毕业；本政策面向毕业 24 个月以内的高校毕业生，您的期限已于 2023-06-30 届满。"
+        "您于 2021年6月30日 毕业；本政策面向毕业 24 个月以内的高校毕业生，您的期限已于 2023年6月30日 届满。"
         "您毕业后曾签订劳动合同就业。"
     )
 
@@ -59,8 +59,8 @@ def test_a_business_neither_run_nor_claimed_in_time_is_told_both():
 
     assert runs.explanation("en") == (
         "Not met. Your form of work is employment under a labour contract, not self-employment. "
-        "Your business was registered on 2021-06-30; this can be claimed within 12 months (local setting) "
-        "of registration, which ended on 2022-06-30."
+        "Your business was registered on 30 Jun 2021; this can be claimed within 12 months (local setting) "
+        "of registration, which ended on 30 Jun 2022."
     )
     assert "12 个月（本地设置）" in runs.explanation("zh-hans") and "个体经营" in runs.explanation("zh-hans")
 
@@ -98,9 +98,9 @@ def test_not_in_force_cites_the_package_of_measures(slug):
     (in_force,) = result.criteria
     assert in_force.source == QUZHOU_MEASURES == "000_68a1fcf5d1ed1785.txt"
     assert in_force.explanation("en") == (
-        "Not met. This programme is in force from 2021-12-01; on 2021-11-30 it was not yet."
+        "Not met. This programme is in force from 1 Dec 2021; on 30 Nov 2021 it was not yet."
     )
-    assert in_force.explanation("zh-hans") == "不符合。本政策自 2021-12-01 起施行，2021-11-30 时尚未施行。"
+    assert in_force.explanation("zh-hans") == "不符合。本政策自 2021年12月1日 起施行，2021年11月30日 时尚未施行。"
     assert result.to_dict("en")["criteria"][0]["source"] == "000_68a1fcf5d1ed1785.txt"
 
 
