@@ -62,6 +62,9 @@ def _json_answer(response) -> bool:
 def test_no_json_body_gets_a_server_error(world, endpoint, data, body, content_type, language):
     role = data.draw(st.sampled_from(["anonymous", "citizen"]), label="role")
     path = fuzzing.path_of(endpoint, {})
+    if "latin-1" in content_type:
+        # Django's test client re-encodes the body in the declared charset: keep it encodable.
+        body = body.encode("latin-1", "replace").decode("latin-1")
     response = send(
         endpoint,
         role,
