@@ -94,6 +94,13 @@ def audit_sentence(entry: AuditEntry, parameter_labels: dict[str, str] | None = 
                 "documents": listed,
             }
         return _("%(who)s opened application %(reference)s on %(when)s") % names
+    if action == AuditEntry.Action.VIEW_PERSONAL_DATA and details.get("page") == "queue":
+        shown = details.get("applications") or []
+        separator = "、" if is_chinese() else ", "
+        return _("%(who)s opened the queue, with the names of the applicants of %(references)s, on %(when)s") % {
+            **names,
+            "references": separator.join(shown),
+        }
     if action == AuditEntry.Action.VIEW_PERSONAL_DATA and details.get("export") == "payments":
         return _(
             "%(who)s exported the payments due from %(from)s to %(to)s as a %(format)s file "

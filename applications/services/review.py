@@ -274,6 +274,18 @@ def case_view_record(*, application: Application, viewer, request=None, document
     )
 
 
+def queue_view_record(*, viewer, applications: Sequence[Application], request=None) -> None:
+    """A queue page shows the applicants' names: one entry for the page, listing whose."""
+    if not applications:
+        return
+    audit_record(
+        actor=viewer,
+        action=AuditEntry.Action.VIEW_PERSONAL_DATA,
+        details={"page": "queue", "fields": ["full_name"], "applications": [a.reference for a in applications]},
+        request=request,
+    )
+
+
 def personal_data_reveal(*, application: Application, viewer, field: str, reason: str, request=None) -> str:
     """The full value of a masked field, recorded in the audit trail with the field's name and the reason given."""
     _ensure_staff_of_region(application, viewer)

@@ -91,6 +91,7 @@ def queue(request):
     rows = list(page.object_list)
     for application in rows:
         application.age_days = _age_days(application.submitted_on, today)
+    review.queue_view_record(viewer=request.user, applications=rows, request=request)
     return render(
         request,
         "staff/queue.html",

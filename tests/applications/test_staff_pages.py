@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.files.base import ContentFile
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from applications.audit_wording import audit_sentence
@@ -26,6 +26,7 @@ from tests.applications.test_review_services import submitted
 from tests.conftest import REPO
 from tests.factories import (
     PASSWORD,
+    ApplicationFactory,
     CaseworkerFactory,
     CitizenFactory,
     PolicyAdminFactory,
@@ -416,3 +417,15 @@ def test_audit_date_filters_out_of_bounds_are_a_form_error(client, query):
     assert response.status_code == 200
     assert "Enter a date from 2000-01-01 to 2099-12-31." in response.content.decode()
     assert len(response.context["rows"]) == 1  # listed by the other filter
+
+
+def test_a_queue_page_is_logged_as_a_view_of_the_names_it_shows(client):
+    worker = CaseworkerFactory()
+    shown = [ApplicationFactory(status=Status.SUBMITTED, reference=f"LH-2026-00090{n}") for n in range(2)]
+    client.force_login(worker)
+    assert client.get("/staff/queue/").status_code == 200
+    entry = AuditEntry.objects.get(action=AuditEntry.Action.VIEW_PERSONAL_DATA, actor=worker)
+    assert entry.details["page"] == "queue"
+    assert sorted(entry.details["applications"]) == sorted(a.reference for a in shown)
+    with translation.override("en"):
+        assert "opened the queue, with the names of the applicants of" in audit_sentence(entry)
