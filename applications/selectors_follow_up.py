@@ -12,10 +12,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from applications.models import Application, InformationRequest, ReasonCode, Reconsideration, Status
-from applications.selectors_staff import ComparisonRow
+from applications.selectors_staff import ComparisonRow, outcome_label
 from applications.staff.labels import criterion_label
 from eligibility.parameter_cache import parameters_in_force
-from eligibility.results import Status as EligibilityStatus
 from eligibility.wording import is_chinese
 
 APPEAL_WINDOW_PARAMETER = "review.appeal_window_days"
@@ -105,7 +104,7 @@ def reconsideration_comparison(reconsideration: Reconsideration) -> list[Compari
     then = reconsideration.rejection_evaluation or {}
     now = reconsideration.evaluation or {}
     rows = [
-        ComparisonRow("outcome", "", _outcome_label(then.get("status")), _outcome_label(now.get("status"))),
+        ComparisonRow("outcome", "", outcome_label(then.get("status")), outcome_label(now.get("status"))),
         ComparisonRow("amount", "", then.get("amount"), now.get("amount")),
     ]
     then_criteria = {c["id"]: c for c in then.get("criteria", [])}
@@ -120,15 +119,6 @@ def reconsideration_comparison(reconsideration: Reconsideration) -> list[Compari
             )
         )
     return rows
-
-
-def _outcome_label(status: str | None) -> str:
-    if not status:
-        return ""
-    try:
-        return str(EligibilityStatus(status).label)
-    except ValueError:
-        return status
 
 
 def reason_texts(codes: list[str]) -> list[str]:

@@ -217,7 +217,8 @@ def _parameter_labels(keys) -> dict[str, str]:
     return {parameter.key: parameter.description for parameter in Parameter.objects.filter(key__in=list(keys))}
 
 
-def _outcome_label(status: str | None) -> str:
+def outcome_label(status: str | None) -> str:
+    """An eligibility status in the reader's language; an unknown one as it was stored."""
     if not status:
         return ""
     try:
@@ -242,7 +243,7 @@ def evaluation_comparison(*, application: Application) -> EvaluationComparison:
         comparison.error = str(exc)
         rerun = {}
     comparison.rows.append(
-        ComparisonRow("outcome", "", _outcome_label(stored.get("status")), _outcome_label(rerun.get("status")))
+        ComparisonRow("outcome", "", outcome_label(stored.get("status")), outcome_label(rerun.get("status")))
     )
     comparison.rows.append(ComparisonRow("amount", "", stored.get("amount"), rerun.get("amount")))
     stored_criteria = {c["id"]: c for c in stored.get("criteria", [])}

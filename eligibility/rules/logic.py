@@ -367,7 +367,17 @@ _BOOLEAN_WORDING = {
 }
 
 
-class IsTrue(Node):
+class _YesNoFact:
+    """A condition on a yes/no fact: it holds when the answer is yes."""
+
+    def test(self, value, context: Context) -> bool:
+        return value is True
+
+    def candidates(self, context: Context) -> Iterable[object]:
+        return (True, False)
+
+
+class IsTrue(_YesNoFact, Node):
     """The yes/no fact ``fact`` is true."""
 
     def __init__(self, fact: str, *, documents: tuple[str, ...] = ()):
@@ -376,12 +386,6 @@ class IsTrue(Node):
         self.fact = fact
         self.documents = documents
 
-    def test(self, value, context: Context) -> bool:
-        return value is True
-
-    def candidates(self, context: Context) -> Iterable[object]:
-        return (True, False)
-
     def evaluate(self, context: Context) -> Outcome:
         value = context.facts.get(self.fact)
         if value is None:
@@ -389,7 +393,7 @@ class IsTrue(Node):
         return Outcome(value, (_BOOLEAN_WORDING[self.fact][0 if value else 1],))
 
 
-class BusinessRegistered(Node):
+class BusinessRegistered(_YesNoFact, Node):
     """The person's business is registered (``business_registered``). "Not yet"
     is an answer, not a gap: the criterion fails and the explanation says when
     the programme can be claimed, and what helps before (catalogue,
@@ -403,12 +407,6 @@ class BusinessRegistered(Node):
 
     def parameter_keys(self) -> tuple[str, ...]:
         return (self.window_key,)
-
-    def test(self, value, context: Context) -> bool:
-        return value is True
-
-    def candidates(self, context: Context) -> Iterable[object]:
-        return (True, False)
 
     def evaluate(self, context: Context) -> Outcome:
         value = context.facts.get(self.fact)
