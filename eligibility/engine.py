@@ -5,6 +5,8 @@ the parameters loaded once. Results are in catalogue order, one per programme,
 including those not in force on the date (catalogue, sections 4 and 5).
 """
 
+import dataclasses
+import weakref
 from collections.abc import Iterable
 from datetime import date
 
@@ -49,7 +51,31 @@ def evaluate(facts: Facts, as_of: date, *, parameters: ParameterSet | None = Non
     if parameters is None:
         parameters = parameters_in_force(as_of)
     context = Context(facts=facts, as_of=as_of, parameters=parameters, region_served=settings.LINGHUO_REGION_CODE)
-    return [_evaluate_programme(programme, context) for programme in parameters.programmes]
+    # A criterion shared by several programmes (the region and working age of every
+    # one, a target group or a business condition of two) depends only on the
+    # person, the date and the parameters: it is decided, and explained, once.
+    decided: dict[type, CriterionResult] = {}
+    results = [_evaluate_programme(programme, context, decided) for programme in parameters.programmes]
+    return _linked(results)
+
+
+# A link points only to a programme the person can still have (issue 13, item 2).
+_LINKABLE = (Status.ELIGIBLE, Status.NEEDS_INFO)
+
+
+def _linked(results: list[ProgrammeResult]) -> list[ProgrammeResult]:
+    """Keeps, of each result's links (``ProgrammeRules.links``), those to a programme
+    the person may still qualify for, once per programme pointed to."""
+    if not any(result.see_also for result in results):
+        return results
+    open_to = {result.programme_slug for result in results if result.status in _LINKABLE}
+    linked = []
+    for result in results:
+        if result.see_also:
+            kept_links = {link.program: link for link in result.see_also if link.program in open_to}
+            result = dataclasses.replace(result, see_also=tuple(kept_links.values()))
+        linked.append(result)
+    return linked
 
 
 def evaluate_many(list_of_facts: Iterable[Facts], as_of: date) -> list[list[ProgrammeResult]]:
@@ -68,7 +94,27 @@ def proving_documents(slug: str, facts: Facts, as_of: date, *, parameters: Param
     return list(PROGRAMMES[slug].documents(context))
 
 
-def _evaluate_programme(programme: ProgrammeInfo, context: Context) -> ProgrammeResult:
+def _parameter_keys(rules) -> tuple[str, ...]:
+    """The parameter keys a programme's rules read, worked out once per rules object."""
+    found = _PARAMETER_KEYS.get(rules)
+    if found is None:
+        found = _PARAMETER_KEYS[rules] = rules.parameter_keys()
+    return found
+
+
+_PARAMETER_KEYS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _decide(criterion, context: Context, decided: dict[type, CriterionResult]) -> CriterionResult:
+    found = decided.get(criterion)
+    if found is None:
+        found = decided[criterion] = criterion.evaluate(context)
+    return found
+
+
+def _evaluate_programme(
+    programme: ProgrammeInfo, context: Context, decided: dict[type, CriterionResult]
+) -> ProgrammeResult:
     rules = PROGRAMMES.get(programme.slug)
     if rules is None:
         raise LookupError(f"The programme {programme.slug} has no rules in eligibility.rules.programmes.")
@@ -81,7 +127,7 @@ def _evaluate_programme(programme: ProgrammeInfo, context: Context) -> Programme
             missing_facts=[],
             programme=programme,
         )
-    criteria = [criterion.evaluate(context) for criterion in rules.criteria]
+    criteria = [_decide(criterion, context, decided) for criterion in rules.criteria]
     missing: set[str] = set()
     if any(criterion.passed is False for criterion in criteria):
         status = Status.INELIGIBLE
@@ -91,6 +137,7 @@ def _evaluate_programme(programme: ProgrammeInfo, context: Context) -> Programme
     else:
         status = Status.ELIGIBLE
     amount = rules.amount.compute(context) if status == Status.ELIGIBLE and rules.amount else None
+    see_also = rules.links(context, criteria) if status == Status.INELIGIBLE else ()
     return ProgrammeResult(
         programme_slug=programme.slug,
         status=status,
@@ -98,8 +145,10 @@ def _evaluate_programme(programme: ProgrammeInfo, context: Context) -> Programme
         amount_text=rules.amount.explain(context, amount) if amount else None,
         criteria=criteria,
         missing_facts=[name for name in FACT_FIELDS if name in missing],
-        parameters_used={key: context.parameter(key) for key in rules.parameter_keys()},
+        parameters_used={key: context.parameter(key) for key in _parameter_keys(rules)},
         programme=programme,
+        see_also=see_also,
+        decided_by=rules.decided_by,
     )
 
 

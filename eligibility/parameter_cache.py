@@ -25,8 +25,8 @@ connection itself bypasses the cache (it must see its own change; nothing read
 inside an uncommitted transaction is ever cached). Every other process sees the
 new version on its next request.
 
-Reading the version: with Redis, one raw GET on a client kept by this process
-(Django's cache layer builds a client per call); a view wrapped in
+Reading the version: with Redis, one GET on a connection kept by each thread
+(Django's cache layer, and even a redis-py client, cost more than the round trip); a view wrapped in
 ``policy_version_per_request`` reads it at most once per request, so that the
 parameter set and the screening of one request agree, and the next request
 reads it afresh.
@@ -38,6 +38,7 @@ Sets are shared between requests: do not change them.
 
 import functools
 import logging
+import os
 import threading
 import time
 from contextvars import ContextVar
@@ -94,10 +95,23 @@ def _read_version() -> int | None:
     if not isinstance(backend, RedisCache):
         return backend.get(VERSION_KEY)
     reader = getattr(_raw_reader, "value", None)
-    if reader is None or reader[0] is not backend:
-        client = backend._cache.get_client(write=False)
-        reader = _raw_reader.value = (backend, client, backend.make_and_validate_key(VERSION_KEY))
-    raw = reader[1].get(reader[2])
+    if reader is None or reader[0] is not backend or reader[3] != os.getpid():
+        # A connection of this thread's own, made with the cache's settings (address,
+        # database, password, timeouts) and kept: one GET is then one write and one
+        # read on its socket, without a trip through the client and its pool.
+        pool = backend._cache.get_client(write=False).connection_pool
+        link = pool.connection_class(**pool.connection_kwargs)
+        packed = link.pack_command("GET", backend.make_and_validate_key(VERSION_KEY))
+        reader = _raw_reader.value = (backend, link, packed, os.getpid())
+    link = reader[1]
+    try:
+        link.send_packed_command(reader[2], check_health=False)
+        raw = link.read_response()
+    except BaseException:
+        # Whatever went wrong (Redis gone, a timeout), the next read starts on a new connection.
+        _raw_reader.value = None
+        link.disconnect()
+        raise
     return None if raw is None else backend._cache._serializer.loads(raw)
 
 

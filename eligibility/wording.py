@@ -35,6 +35,16 @@ EN = "en"
 _GETTEXT_LAZY = type(gettext_lazy("x"))
 _CODE_LABELS = {**dict(Group.choices), **dict(EmploymentForm.choices)}
 
+# A lazy string's own attributes, read past the proxy's ``__getattribute__`` (which
+# looks every name up on the string type first, in Python, and is the slowest step
+# of rendering an explanation).
+_proxy_attribute = object.__getattribute__
+
+
+def _message_id(lazy) -> str:
+    return _proxy_attribute(lazy, "_args")[0]
+
+
 _translated: dict[tuple[str, str], str] = {}  # (message id, language) -> translation
 _kept: dict[tuple, str] = {}  # (kind, ..., language) -> rendered text of a value
 
@@ -75,8 +85,13 @@ def render(text: object, language: str) -> str:
 
 
 def _render(text: object, language: str) -> str:  # language is ZH or EN
-    if type(text) is _GETTEXT_LAZY:
-        return gettext_in(text._args[0], language)
+    kind = type(text)
+    if kind is _GETTEXT_LAZY:
+        return gettext_in(_message_id(text), language)
+    if kind is str:
+        return text
+    if kind in _WORDINGS:
+        return text.render(language)
     renderer = getattr(text, "render", None)
     if renderer is not None:
         return renderer(language)
@@ -195,7 +210,7 @@ class ParameterText(_Wording):
 
     def render(self, language: str) -> str:
         parameter = self.parameter
-        name = self.name._args[0] if type(self.name) is _GETTEXT_LAZY else self.name
+        name = _message_id(self.name) if type(self.name) is _GETTEXT_LAZY else self.name
         key = ("parameter", parameter.type, parameter.unit, parameter.value, parameter.local_default, name, language)
         found = _kept.get(key)
         if found is None:
@@ -277,3 +292,8 @@ def _text(value: object, language: str) -> str:
 def _arg(value: object, language: str) -> object:
     # Numbers stay numbers so that ngettext_lazy can choose the plural form.
     return value if isinstance(value, int) and not isinstance(value, bool) else _text(value, language)
+
+
+# The wording classes of this module: ``_render`` calls their ``render`` without
+# looking it up by name (others, defined elsewhere, are found by ``getattr``).
+_WORDINGS = frozenset(_Wording.__subclasses__())

@@ -38,7 +38,7 @@ def api_exception_handler(exc, context):
     malformed input: 400, not 415, so that a client meets one error shape.
     """
     if isinstance(exc, RequestInvalid):
-        return Response({"errors": _printable(exc.errors)}, status=exc.status_code)
+        return Response({"errors": printable_errors(exc.errors)}, status=exc.status_code)
     response = exception_handler(exc, context)
     if response is None:
         return None
@@ -54,7 +54,7 @@ def api_exception_handler(exc, context):
         errors = {key: _messages(value) for key, value in exc.detail.items()}
     else:
         errors = {REQUEST: _messages(getattr(exc, "detail", str(exc)))}
-    response.data = {"errors": _printable(errors)}
+    response.data = {"errors": printable_errors(errors)}
     return response
 
 
@@ -66,7 +66,7 @@ def _messages(detail) -> list[str]:
     return [str(detail)]
 
 
-def _printable(errors: dict[str, list[str]]) -> dict[str, list[str]]:
+def printable_errors(errors: dict[str, list[str]]) -> dict[str, list[str]]:
     # Keys and messages may echo what the client sent (an unknown fact's name, a
     # group code); a lone surrogate in them could not be encoded as UTF-8.
     return {_utf8(key): [_utf8(message) for message in messages] for key, messages in errors.items()}
