@@ -36,7 +36,7 @@ from django.conf import settings
 from eligibility.facts import FACT_FIELDS, EmploymentForm, Facts, FactType, Group
 from eligibility.parameter_set import ParameterSet
 from eligibility.regions import CITY_CODE_DIGITS
-from eligibility.results import Amount, ProgrammeResult, Status
+from eligibility.results import PERIODIC, Amount, ProgrammeResult, Status
 from eligibility.rules import PROGRAMMES, logic
 from eligibility.rules import amounts as amount_rules
 from eligibility.rules.logic import Node
@@ -291,6 +291,9 @@ class ColumnRun:
         self.parameters = parameters
         self.region_served = region_served
         self._memo: dict[object, Tri] = {}
+        # How often each subtree (by structural key) occurs in the trees to run: one that
+        # occurs once is not kept after its parent has read it (memory for a million persons).
+        self.uses: dict[object, int] | None = None
 
     def value(self, key: str):
         return self.parameters.value(key)
@@ -298,20 +301,42 @@ class ColumnRun:
     def node(self, node: Node) -> Tri:
         """The column of ``node``; equal subtrees (the same class and arguments) are computed once."""
         key = _structural_key(node)
-        if key not in self._memo:
+        found = self._memo.get(key)
+        if found is None:
             compiler = NODE_COMPILERS.get(type(node))
             if compiler is None:
                 raise UncompiledRule(
                     f"The column evaluator cannot compile {type(node).__module__}.{type(node).__qualname__}: "
                     "register a compiler with @compiles in eligibility/columns.py."
                 )
-            self._memo[key] = compiler(node, self)
-        return self._memo[key]
+            found = compiler(node, self)
+            if self.uses is None or self.uses.get(key, 2) > 1:
+                self._memo[key] = found
+        return found
+
+    def count_uses(self, trees: Iterable[Node]) -> None:
+        """Counts the subtrees of ``trees`` (``uses``), so that only shared ones are kept."""
+        uses: dict[object, int] = {}
+
+        def visit(node: Node) -> None:
+            key = _structural_key(node)
+            uses[key] = uses.get(key, 0) + 1
+            for value in vars(node).values():
+                for part in value if isinstance(value, tuple | list) else (value,):
+                    if isinstance(part, Node):
+                        visit(part)
+
+        for tree in trees:
+            visit(tree)
+        self.uses = uses
 
     # Leaves
     def known_fact(self, known: np.ndarray, passed: np.ndarray, fact: str) -> Tri:
-        code = np.where(known, np.where(passed, TRUE, FALSE), UNKNOWN).astype(np.uint8)
-        missing = np.where(known, 0, FACT_BIT[fact]).astype(MISSING_DTYPE)
+        # TRUE (2) where known and passed, UNKNOWN (1) where not known, FALSE (0) otherwise,
+        # from the booleans' bytes: no wider temporaries for a million persons.
+        unknown = ~known
+        code = unknown.view(np.uint8) + ((known & passed).view(np.uint8) << 1)
+        missing = unknown.astype(MISSING_DTYPE) * MISSING_DTYPE(FACT_BIT[fact])
         return Tri(code, missing)
 
     def constant(self, code: np.uint8) -> Tri:
@@ -352,21 +377,31 @@ def _unknown_missing(code: np.ndarray, parts: list[Tri]) -> np.ndarray:
     missing = parts[0].missing.copy()
     for part in parts[1:]:
         missing |= part.missing
-    missing[code != UNKNOWN] = 0
+    missing *= code == UNKNOWN  # zero wherever the code is known
     return missing
+
+
+def _combined(ufunc, parts: list[Tri]) -> np.ndarray:
+    """``ufunc`` (minimum for AND, maximum for OR) of the parts' codes, pairwise in place."""
+    if len(parts) == 1:
+        return parts[0].code
+    code = ufunc(parts[0].code, parts[1].code)
+    for part in parts[2:]:
+        ufunc(code, part.code, out=code)
+    return code
 
 
 @compiles(logic.All)
 def _all(node: logic.All, run: ColumnRun) -> Tri:
     parts = [run.node(part) for part in node.parts]
-    code = np.minimum.reduce([part.code for part in parts]) if len(parts) > 1 else parts[0].code
+    code = _combined(np.minimum, parts)
     return Tri(code, _unknown_missing(code, parts))
 
 
 @compiles(logic.Any)
 def _any(node: logic.Any, run: ColumnRun) -> Tri:
     parts = [run.node(part) for part in node.parts]
-    code = np.maximum.reduce([part.code for part in parts]) if len(parts) > 1 else parts[0].code
+    code = _combined(np.maximum, parts)
     return Tri(code, _unknown_missing(code, parts))
 
 
@@ -392,18 +427,37 @@ def _any_group(node: logic.AnyGroup, run: ColumnRun) -> Tri:
     return _groups(run, run.value(node.parameter_key))
 
 
-@compiles(logic.WithinMonthsAfter, logic.WithinYearsAfter, logic.HappenedWithinMonths)
+@compiles(logic.WithinMonthsAfter, logic.WithinYearsAfter, logic.HappenedWithinMonths, logic.HappenedWithinYears)
 def _window(node, run: ColumnRun) -> Tri:
-    known, months_index, day_of_month = run.table.date_parts(node.fact)
-    window = run.value(node.parameter_key)
-    months = 12 * window if node.add is logic.add_years else window
+    """``as_of <= add(D, N)`` holds exactly for the dates ``D`` from the first one for
+    which it holds: ``add_months`` (and ``add_years``) never decrease as ``D`` grows,
+    clamping and saturating included. That first date is found once, with the
+    engine's own ``node.add``, and the column is compared with it."""
     if node.add not in (logic.add_months, logic.add_years):
         raise UncompiledRule(f"{type(node).__qualname__}: unknown date arithmetic {node.add}")
-    deadline = add_months_columns(months_index, day_of_month, months)
-    passed = run.as_of_day <= deadline
+    column = run.table.columns[node.fact]
+    known = ~np.isnat(column)
+    first = _first_date_within(node.add, run.value(node.parameter_key), run.as_of)
+    # No date at all is within the window when ``first`` is None (a date far beyond the calendar).
+    first_day = np.datetime64(first.isoformat(), "D") if first is not None else None
+    passed = column >= first_day if first_day is not None else np.zeros(run.table.n, dtype=bool)
     if node.not_before:
-        passed &= run.table.columns[node.fact] <= run.as_of_day
+        passed &= column <= run.as_of_day
     return run.known_fact(known, passed, node.fact)
+
+
+def _first_date_within(add, window: int, as_of: date) -> date | None:
+    """The earliest date ``D`` with ``as_of <= add(D, window)``; ``None`` if there is none."""
+    low, high = date.min.toordinal(), date.max.toordinal()
+    if add(date.fromordinal(high), window) < as_of:
+        return None
+    while low < high:  # the predicate is monotone in D: bisect
+        middle = (low + high) // 2
+        if add(date.fromordinal(middle), window) >= as_of:
+            high = middle
+        else:
+            low = middle + 1
+    return date.fromordinal(low)
 
 
 @compiles(logic.IsTrue)
@@ -432,10 +486,16 @@ def _fact_in(node: logic.FactIn, run: ColumnRun) -> Tri:
     return _code_in(run, node.fact, run.value(node.parameter_key))
 
 
-@compiles(logic.WorkedInPost)
-def _worked_in_post(node: logic.WorkedInPost, run: ColumnRun) -> Tri:
+@compiles(logic.WorkedInPost, logic.AtLeastOne)
+def _at_least_one(node, run: ColumnRun) -> Tri:
     column = run.table.columns[node.fact]
     return run.known_fact(column >= 0, column >= 1, node.fact)
+
+
+@compiles(logic.InYearOf)
+def _in_year_of(node: logic.InYearOf, run: ColumnRun) -> Tri:
+    known, months_index, _day = run.table.date_parts(node.fact)
+    return run.known_fact(known, months_index // 12 + 1970 == run.as_of.year, node.fact)
 
 
 @compiles(logic.RegionServed)
@@ -584,6 +644,12 @@ def _per_month(rule, run: ColumnRun) -> tuple[np.ndarray, np.ndarray]:
     return _cents(expression(rule.value, run), n), _whole(expression(rule.periods, run), n)
 
 
+@compiles(amount_rules.PerYear, registry=AMOUNT_COMPILERS)
+def _per_year(rule, run: ColumnRun) -> tuple[np.ndarray, np.ndarray]:
+    n = run.table.n
+    return _cents(expression(rule.value, run), n), _whole(expression(rule.periods, run), n)
+
+
 @compiles(amount_rules.Once, registry=AMOUNT_COMPILERS)
 def _once(rule, run: ColumnRun) -> tuple[np.ndarray, None]:
     return _cents(expression(rule.value, run), run.table.n), None
@@ -612,7 +678,7 @@ class ProgrammeColumns:
     status: np.ndarray  # uint8 index into STATUSES
     amount_cents: np.ndarray  # int64, meaningful where has_amount
     has_amount: np.ndarray  # bool: eligible and the programme pays
-    max_periods: np.ndarray  # int64, -1 unless per == "month" and has_amount
+    max_periods: np.ndarray  # int64, -1 unless per is "month" or "year" and has_amount
     missing: np.ndarray  # bitmask of FACT_NAMES, non-zero only with needs_info
 
     def status_at(self, index: int) -> str:
@@ -622,7 +688,7 @@ class ProgrammeColumns:
         if not self.has_amount[index]:
             return None
         value = Decimal(int(self.amount_cents[index])).scaleb(-2).quantize(amount_rules.CENT)
-        periods = int(self.max_periods[index]) if self.per == "month" else None
+        periods = int(self.max_periods[index]) if self.per in PERIODIC else None
         return Amount(value, per=self.per, max_periods=periods)
 
     def missing_facts_at(self, index: int) -> list[str]:
@@ -650,6 +716,12 @@ def evaluate_columns(
         parameters = parameters_in_force(as_of)
     run = ColumnRun(table, as_of, parameters, region_served or settings.LINGHUO_REGION_CODE)
     wanted = None if only is None else set(only)
+    run.count_uses(
+        criterion.rule
+        for programme in parameters.programmes
+        if (wanted is None or programme.slug in wanted) and programme.slug in PROGRAMMES
+        for criterion in PROGRAMMES[programme.slug].criteria
+    )
     return {
         programme.slug: _programme(run, programme)
         for programme in parameters.programmes
@@ -674,12 +746,15 @@ def _programme(run: ColumnRun, programme) -> ProgrammeColumns:
             missing=np.zeros(n, dtype=MISSING_DTYPE),
         )
     criteria = [run.node(criterion.rule) for criterion in rules.criteria]
-    status = np.minimum.reduce([part.code for part in criteria]) if len(criteria) > 1 else criteria[0].code.copy()
+    status = _combined(np.minimum, criteria)
+    if len(criteria) == 1:
+        status = status.copy()
     missing = _unknown_missing(status, criteria)
     eligible = status == TRUE
-    amount_cents = np.zeros(n, dtype=np.int64)
-    max_periods = np.full(n, -1, dtype=np.int64)
-    has_amount = np.zeros(n, dtype=bool)
+    # Without an amount (or without periods), read-only constant views: no memory per person.
+    amount_cents = _constant(n, 0, np.int64)
+    max_periods = _constant(n, -1, np.int64)
+    has_amount = _constant(n, False, bool)
     if rules.amount is not None:
         compiler = AMOUNT_COMPILERS.get(type(rules.amount))
         if compiler is None:
@@ -700,6 +775,11 @@ def _programme(run: ColumnRun, programme) -> ProgrammeColumns:
         max_periods=max_periods,
         missing=missing,
     )
+
+
+def _constant(n: int, value, dtype) -> np.ndarray:
+    """A read-only column of ``n`` times ``value`` that takes no memory per person."""
+    return np.broadcast_to(np.array(value, dtype=dtype), (n,))
 
 
 def explain(

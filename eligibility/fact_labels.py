@@ -23,6 +23,10 @@ STAFF_FACT_LABELS: dict[str, Promise] = {
     "training_certificate": _("Has completed subsidised vocational training with a certificate"),
     "hardship_declared": _("Has declared real difficulty paying pension premiums"),
     "requested_loan_amount": _("Amount the applicant wants to borrow (yuan)"),
+    "business_registered": _("The applicant's business is registered (has a business licence)"),
+    "training_days": _("Days attended in a subsidised training course"),
+    "works_in_construction": _("Works on engineering-construction projects"),
+    "rents_state_owned_premises": _("The applicant's business rents premises owned by the state"),
 }
 
 

@@ -121,6 +121,22 @@ FACT_FIELDS: dict[str, FactField] = _fields(
         gettext_lazy("whether you have real difficulty paying pension premiums"),
     ),
     FactField("requested_loan_amount", FactType.DECIMAL, gettext_lazy("how much you want to borrow")),
+    FactField(
+        "training_days",
+        FactType.INT,
+        gettext_lazy("how many days you have attended a subsidised training course"),
+        maximum=366,  # a course of more than a year is a typing error
+    ),
+    FactField(
+        "works_in_construction",
+        FactType.BOOL,
+        gettext_lazy("whether you work on engineering-construction projects (building sites, roads and similar)"),
+    ),
+    FactField(
+        "rents_state_owned_premises",
+        FactType.BOOL,
+        gettext_lazy("whether your business rents premises owned by the state"),
+    ),
 )
 
 GROUP_CODES = frozenset(Group.values)

@@ -18,16 +18,20 @@ class Status(models.TextChoices):
     NOT_IN_FORCE = "not_in_force", _("not in force on this date")
 
 
+# The ``per`` values paid for a number of periods, with ``max_periods`` (catalogue, section 5).
+PERIODIC = ("month", "year")
+
+
 @dataclass(frozen=True)
 class Amount:
     value: Decimal  # two places, rounded half-up
     currency: str = "CNY"
-    per: str = "once"  # month, once or loan
-    max_periods: int | None = None  # months, only with per == "month"
+    per: str = "once"  # month, year, once or loan
+    max_periods: int | None = None  # months or years, only with per "month" or "year"
 
     def to_dict(self) -> dict[str, object]:
         data: dict[str, object] = {"value": f"{self.value:.2f}", "currency": self.currency, "per": self.per}
-        if self.per == "month":
+        if self.per in PERIODIC:
             data["max_periods"] = self.max_periods
         return data
 
@@ -81,6 +85,17 @@ class ProgrammeResult:
     # How the amount is computed, as the rule built it (``eligibility.wording``); None without an amount.
     amount_text: object = field(default=None, compare=False, repr=False)
     _rendered: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    # Other programmes this result points to (``eligibility.rules.programmes.Link``:
+    # ``program`` and ``reason``), and who decides when a partner does, not this portal.
+    see_also: tuple = field(default=(), compare=False)
+    decided_by: object = field(default=None, compare=False, repr=False)
+
+    def see_also_dicts(self, language: str | None = None) -> list[dict[str, str]]:
+        language = language_of(language)
+        return [{"program": link.program, "reason": render(link.reason, language)} for link in self.see_also]
+
+    def decided_by_text(self, language: str | None = None) -> str | None:
+        return None if self.decided_by is None else render(self.decided_by, language_of(language))
 
     @property
     def title(self) -> str:
@@ -120,6 +135,8 @@ class ProgrammeResult:
             "criteria": [criterion.to_dict(language) for criterion in self.criteria],
             "missing_facts": list(self.missing_facts),
             "local_settings": self.local_settings,
+            "see_also": self.see_also_dicts(language),
+            "decided_by": self.decided_by_text(language),
         }
 
 

@@ -135,8 +135,10 @@ class ScreeningRequestSerializer(ClosedSerializer):
 class AmountSerializer(serializers.Serializer):
     value = serializers.RegexField(r"^\d+\.\d{2}$", help_text='CNY with two decimals, e.g. "500.00".')
     currency = serializers.ChoiceField(choices=["CNY"])
-    per = serializers.ChoiceField(choices=["month", "once", "loan"])
-    max_periods = serializers.IntegerField(required=False, help_text="Months at most; only with per=month.")
+    per = serializers.ChoiceField(choices=["month", "year", "once", "loan"])
+    max_periods = serializers.IntegerField(
+        required=False, help_text="Months (per=month) or years (per=year) at most; only with per month or year."
+    )
     explanation = serializers.CharField(
         help_text="How the amount is computed, in the request's language, each local setting labelled "
         '(e.g. "50% × 1,000.00 yuan minimum contribution base (local setting) = 500.00 yuan a month, …").'
@@ -150,6 +152,11 @@ class CriterionSerializer(serializers.Serializer):
     source = serializers.CharField(help_text='Policy source file, or "local setting".')
 
 
+class SeeAlsoSerializer(serializers.Serializer):
+    program = serializers.SlugField(help_text="The programme pointed to; one the person may still qualify for.")
+    reason = serializers.CharField(help_text="Why, in the request's language.")
+
+
 class ProgrammeResultSerializer(serializers.Serializer):
     program = serializers.SlugField()
     status = serializers.ChoiceField(choices=Status.values)
@@ -160,6 +167,16 @@ class ProgrammeResultSerializer(serializers.Serializer):
         child=serializers.CharField(),
         help_text="Keys of the parameters this programme's rules read whose value is a local setting, "
         "not national policy.",
+    )
+    see_also = SeeAlsoSerializer(
+        many=True,
+        help_text="Other programmes this result points to: an ineligible result names what can help instead "
+        "(enrolment in insurance, help before a business is registered).",
+    )
+    decided_by = serializers.CharField(
+        allow_null=True,
+        help_text="Who decides, in the request's language, when a partner does and not this portal "
+        "(the civil-affairs office, the partner bank, the tax bureau); null otherwise.",
     )
 
 
@@ -195,7 +212,7 @@ class ProgrammeSerializer(serializers.Serializer):
     title = serializers.CharField()
     summary = serializers.CharField(allow_blank=True)
     kind = serializers.CharField()
-    per = serializers.ChoiceField(choices=["month", "once", "loan", "none"])
+    per = serializers.ChoiceField(choices=["month", "year", "once", "loan", "none"])
     in_force_from = serializers.DateField()
     in_force = serializers.BooleanField()
     sources = serializers.ListField(child=serializers.CharField())

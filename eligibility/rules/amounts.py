@@ -159,6 +159,32 @@ class PerMonth(AmountRule):
         return self.value.facts() + self.periods.facts()
 
 
+class PerYear(AmountRule):
+    """``value`` per year for at most ``periods`` years (``periods`` a parameter)."""
+
+    per = "year"
+
+    def __init__(self, value: Expression, *, periods: Param):
+        self.value = value
+        self.periods = periods
+
+    def compute(self, context: Context) -> Amount:
+        return Amount(money(self.value.value(context)), per=self.per, max_periods=int(self.periods.value(context)))
+
+    def explain(self, context: Context, amount: Amount) -> object:
+        return Sentence(
+            _("%(amount)s a year, for up to %(years)s."),
+            amount=self.value.describe(context),
+            years=self.periods.describe(context),
+        )
+
+    def parameter_keys(self) -> tuple[str, ...]:
+        return self.value.parameter_keys() + self.periods.parameter_keys()
+
+    def facts(self) -> tuple[str, ...]:
+        return self.value.facts() + self.periods.facts()
+
+
 class Once(AmountRule):
     """``value``, paid once."""
 
@@ -171,7 +197,10 @@ class Once(AmountRule):
         return Amount(money(self.value.value(context)), per=self.per)
 
     def explain(self, context: Context, amount: Amount) -> object:
-        return Sentence(_("%(amount)s, paid once."), amount=self.value.describe(context))
+        described = self.value.describe(context)
+        if self.value.facts():  # it depends on the person: the calculation and what it comes to
+            described = Formula(described, "=", Money(amount.value))
+        return Sentence(_("%(amount)s, paid once."), amount=described)
 
     def parameter_keys(self) -> tuple[str, ...]:
         return self.value.parameter_keys()

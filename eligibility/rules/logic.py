@@ -337,6 +337,50 @@ class HappenedWithinMonths(_Window):
     not_before = True
 
 
+class HappenedWithinYears(_Window):
+    """The date ``fact`` is on or before ``as_of`` and ``as_of`` is within N years after it:
+    ``fact <= as_of <= add_months(fact, 12 * N)``."""
+
+    add = staticmethod(add_years)
+    not_before = True
+
+
+# What a date in the calendar year of ``as_of`` means: (that year, another year).
+_SAME_YEAR_WORDING = {
+    "graduation_date": (
+        _("You graduated on %(date)s, in %(year)s, the year of %(as_of)s."),
+        _("You graduated on %(date)s; this is for those who graduate in %(year)s, the year of %(as_of)s."),
+    ),
+}
+
+
+class InYearOf(Node):
+    """The date ``fact`` lies in the calendar year of ``as_of`` (1 January to 31
+    December of that year, both inclusive)."""
+
+    def __init__(self, fact: str, *, documents: tuple[str, ...] = ()):
+        if fact not in _SAME_YEAR_WORDING:
+            raise ValueError(f"No wording for the date fact {fact}")
+        self.fact = fact
+        self.documents = documents
+
+    def test(self, value, context: Context) -> bool:
+        return value.year == context.as_of.year
+
+    def candidates(self, context: Context) -> Iterable[object]:
+        year = context.as_of.year
+        return (context.as_of, date(year, 1, 1), date(year, 12, 31), date(year - 1, 12, 31), date(year + 1, 1, 1))
+
+    def evaluate(self, context: Context) -> Outcome:
+        day = context.facts.get(self.fact)
+        if day is None:
+            return _unknown(self.fact)
+        passed = self.test(day, context)
+        wording = _SAME_YEAR_WORDING[self.fact][0 if passed else 1]
+        # The year as a plain number: no thousands separator.
+        return Outcome(passed, (Sentence(wording, date=day, year=str(context.as_of.year), as_of=context.as_of),))
+
+
 # --- Facts with a value ---------------------------------------------------------------
 
 _BOOLEAN_WORDING = {
@@ -363,6 +407,14 @@ _BOOLEAN_WORDING = {
     "hardship_declared": (
         _("You have declared real difficulty paying pension premiums."),
         _("You have not declared difficulty paying pension premiums."),
+    ),
+    "works_in_construction": (
+        _("You work on engineering-construction projects."),
+        _("You do not work on engineering-construction projects."),
+    ),
+    "rents_state_owned_premises": (
+        _("Your business rents premises owned by the state."),
+        _("Your business does not rent premises owned by the state."),
     ),
 }
 
@@ -516,6 +568,44 @@ class WorkedInPost(Node):
             )
             return Outcome(True, (sentence,))
         return Outcome(False, (Sentence(_("You have not worked in a short-term public-service post.")),))
+
+
+# What a whole number of at least one means: (singular, plural) when it holds, and when it is zero.
+_AT_LEAST_ONE_WORDING = {
+    "training_days": (
+        ngettext_lazy(
+            "You have attended %(count)s day of a subsidised training course.",
+            "You have attended %(count)s days of a subsidised training course.",
+            "count",
+        ),
+        _("You have not attended a subsidised training course for a day yet."),
+    ),
+}
+
+
+class AtLeastOne(Node):
+    """The whole-number fact ``fact`` is at least one (``training_days`` ≥ 1, for example)."""
+
+    def __init__(self, fact: str, *, documents: tuple[str, ...] = ()):
+        if fact not in _AT_LEAST_ONE_WORDING:
+            raise ValueError(f"No wording for the whole-number fact {fact}")
+        self.fact = fact
+        self.documents = documents
+
+    def test(self, value, context: Context) -> bool:
+        return value >= 1
+
+    def candidates(self, context: Context) -> Iterable[object]:
+        return (0, 1)
+
+    def evaluate(self, context: Context) -> Outcome:
+        count = context.facts.get(self.fact)
+        if count is None:
+            return _unknown(self.fact)
+        held, zero = _AT_LEAST_ONE_WORDING[self.fact]
+        if self.test(count, context):
+            return Outcome(True, (Sentence(held, count=count),))
+        return Outcome(False, (Sentence(zero),))
 
 
 # --- Conditions of every programme ------------------------------------------------------

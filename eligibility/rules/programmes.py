@@ -6,35 +6,50 @@ source file it comes from and its ``rule``, a condition built from
 parameters, looked up by key on the screening date.
 """
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 from django.utils.translation import gettext_lazy as _
 
 from eligibility.facts import EmploymentForm, Group
 from eligibility.results import CriterionResult
-from eligibility.rules.amounts import AmountRule, FactValue, LoanUpTo, Once, Param, PerMonth, Product, Smaller
+from eligibility.rules.amounts import (
+    AmountRule,
+    FactValue,
+    LoanUpTo,
+    Once,
+    Param,
+    PerMonth,
+    PerYear,
+    Product,
+    Smaller,
+)
 from eligibility.rules.logic import (
     AgeWithin,
     All,
     Any,
     AnyGroup,
+    AtLeastOne,
     BusinessRegistered,
     Context,
     FactEquals,
     FactIn,
     HappenedWithinMonths,
+    HappenedWithinYears,
     HasGroup,
+    InYearOf,
     IsTrue,
     LoanWithinCap,
     Node,
     Not,
+    Outcome,
     RegionServed,
     WithinMonthsAfter,
     WithinYearsAfter,
     WorkedInPost,
     missing_sentence,
 )
-from eligibility.wording import Paragraph
+from eligibility.wording import Listing, Paragraph, ParameterText, Sentence
 
 QUZHOU_MEASURES = "000_68a1fcf5d1ed1785.txt"  # Quzhou: nine measures for flexible employment, from 2021-12-01
 STATE_COUNCIL_OPINIONS = "001_8e2667f29c5c1bb2.txt"  # State Council: supporting multi-channel flexible employment
@@ -53,6 +68,10 @@ BUSINESS_LICENCE = "business_licence"
 SOCIAL_INSURANCE_RECEIPTS = "social_insurance_receipts"
 TRAINING_CERTIFICATE = "training_certificate"
 PUBLIC_SERVICE_CONTRACT = "public_service_contract"
+LOW_INCOME_CERTIFICATE = "low_income_certificate"
+TRAINING_ATTENDANCE_RECORD = "training_attendance_record"
+CONSTRUCTION_LABOUR_CONTRACT = "construction_labour_contract"
+STATE_PREMISES_LEASE = "state_premises_lease"
 
 # The certificate that proves membership of a target group; a group without one
 # (migrant workers, for example) is checked by the caseworker from the identity card.
@@ -61,6 +80,7 @@ GROUP_PROOF = {
     Group.REGISTERED_UNEMPLOYED: (UNEMPLOYMENT_REGISTRATION,),
     Group.LAID_OFF: (UNEMPLOYMENT_REGISTRATION,),
     Group.EMPLOYMENT_DIFFICULTY: (DIFFICULTY_CERTIFICATE,),
+    Group.LOW_INCOME_HOUSEHOLD: (LOW_INCOME_CERTIFICATE,),
 }
 
 
@@ -73,12 +93,35 @@ _NOT_MET = _("Not met.")
 _NOT_KNOWN = _("Not known yet.")
 
 
+@dataclass(frozen=True)
+class Link:
+    """A pointer from a result to another programme (issue 13, item 2): shown with
+    a criterion that fails, when ``when`` holds for the person (always, if
+    ``None``), and only if the programme pointed to can still be had (eligible or
+    needing information). ``reason`` says why, in the person's language."""
+
+    program: str
+    reason: object  # a gettext_lazy text
+    when: Node | None = None
+
+
 class Criterion:
-    """One condition of a programme; subclasses set ``id``, ``source`` and ``rule``."""
+    """One condition of a programme; subclasses set ``id``, ``source`` and ``rule``.
+
+    ``see_also`` are the ``Link``s a failed criterion points to. ``notes``
+    adds sentences to a decided explanation (what the rule alone does not say:
+    who decides, what the person gets); it reads the parameters ``note_keys``.
+    """
 
     id: ClassVar[str]
     source: ClassVar[str]
     rule: ClassVar[Node]
+    see_also: ClassVar[tuple[Link, ...]] = ()
+    note_keys: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def notes(cls, context: Context, outcome: Outcome) -> tuple[object, ...]:
+        return ()
 
     @classmethod
     def evaluate(cls, context: Context) -> CriterionResult:
@@ -86,7 +129,9 @@ class Criterion:
         if outcome.passed is None:
             explanation = Paragraph((_NOT_KNOWN, missing_sentence(outcome.missing)))
         else:
-            explanation = Paragraph((_MET if outcome.passed else _NOT_MET, *outcome.reasons))
+            explanation = Paragraph(
+                (_MET if outcome.passed else _NOT_MET, *outcome.reasons, *cls.notes(context, outcome))
+            )
         return CriterionResult(
             id=cls.id,
             passed=outcome.passed,
@@ -97,7 +142,14 @@ class Criterion:
 
     @classmethod
     def parameter_keys(cls) -> tuple[str, ...]:
-        return cls.rule.parameter_keys()
+        return tuple(dict.fromkeys((*cls.rule.parameter_keys(), *cls.note_keys)))
+
+    @classmethod
+    def links(cls, context: Context, passed: bool | None) -> tuple[Link, ...]:
+        """The links this criterion shows for this person (it must have failed)."""
+        if passed is not False:
+            return ()
+        return tuple(link for link in cls.see_also if link.when is None or link.when.evaluate(context).passed)
 
     @classmethod
     def proof(cls, context: Context) -> tuple[str, ...]:
@@ -138,6 +190,17 @@ KEY_GROUP_OR_RECENT_GRADUATE = Any(
 )
 RUNS_OWN_BUSINESS = FactEquals("employment_form", EmploymentForm.SELF_EMPLOYED, documents=(BUSINESS_LICENCE,))
 STARTS_OR_RUNS_BUSINESS = Any(RUNS_OWN_BUSINESS, IsTrue("plans_business"))
+# Self-employed without a business licence (catalogue, startup-subsidy 2): what helps before registering.
+SELF_EMPLOYED_UNLICENSED = All(
+    FactEquals("employment_form", EmploymentForm.SELF_EMPLOYED),
+    Not(BusinessRegistered("startup.apply_window_months")),
+)
+_BEFORE_REGISTERING = _("Before your business is registered, this can help you start it.")
+HELP_BEFORE_REGISTERING = (
+    Link("startup-loan", _BEFORE_REGISTERING, when=SELF_EMPLOYED_UNLICENSED),
+    Link("free-business-site", _BEFORE_REGISTERING, when=SELF_EMPLOYED_UNLICENSED),
+    Link("entrepreneurship-training", _BEFORE_REGISTERING, when=SELF_EMPLOYED_UNLICENSED),
+)
 
 
 # --- flexible-si-subsidy ---------------------------------------------------------------------
@@ -182,6 +245,12 @@ class InsuredAsFlexibleWorker(Criterion):
         IsTrue("pays_flexible_pension", documents=(SOCIAL_INSURANCE_RECEIPTS,)),
         IsTrue("pays_flexible_medical", documents=(SOCIAL_INSURANCE_RECEIPTS,)),
     )
+    see_also = (
+        Link(
+            "flexible-insurance-enrolment",
+            _("You are not insured yet: you can enrol in pension and medical insurance as a flexible worker first."),
+        ),
+    )
 
 
 # --- startup-subsidy and startup-loan --------------------------------------------------------
@@ -213,6 +282,7 @@ class RunsRegisteredBusiness(Criterion):
         BusinessRegistered("startup.apply_window_months", documents=(BUSINESS_LICENCE,)),
         HappenedWithinMonths("business_registered_on", "startup.apply_window_months", documents=(BUSINESS_LICENCE,)),
     )
+    see_also = HELP_BEFORE_REGISTERING
 
 
 class StartsOrRunsBusiness(Criterion):
@@ -333,9 +403,240 @@ class BusinessSiteTargetGroup(Criterion):
     rule = Any(IN_KEY_GROUP, in_group(Group.COLLEGE_GRADUATE))
 
 
+# --- flexible-insurance-enrolment (release 2) -------------------------------------------------------
+
+
+_NO_HOUSEHOLD_REGISTRATION = _(
+    "There is no household-registration condition: you can be insured where you work, "
+    "whatever your household registration."
+)
+_INSURANCE_NAMES = {
+    "pays_flexible_pension": _("basic pension insurance"),
+    "pays_flexible_medical": _("basic medical insurance"),
+}
+
+
+class WorksFlexiblyForEnrolment(Criterion):
+    """000 "Ninth": "flexibly employed people can participate in the basic pension
+    insurance for enterprise employees and basic medical insurance for employees at
+    the same time or separately in their individual capacity"; 002 (20): "completely
+    eliminate the household registration restrictions for insurance participation in
+    the place of employment", so no household-registration condition applies."""
+
+    id = "works-flexibly"
+    source = QUZHOU_MEASURES
+    rule = WORKS_FLEXIBLY
+
+    @classmethod
+    def notes(cls, context: Context, outcome: Outcome) -> tuple[object, ...]:
+        return (_NO_HOUSEHOLD_REGISTRATION,) if outcome.passed else ()
+
+
+class NotYetInsuredInBoth(Criterion):
+    """000 "Ninth" ("at the same time or separately"): a person insured in only one of
+    the two can still join the other; one insured in both has nothing to enrol in.
+    NOT ``pays_flexible_pension`` OR NOT ``pays_flexible_medical``."""
+
+    id = "not-insured-in-both"
+    source = QUZHOU_MEASURES
+    rule = Any(Not(IsTrue("pays_flexible_pension")), Not(IsTrue("pays_flexible_medical")))
+
+    @classmethod
+    def notes(cls, context: Context, outcome: Outcome) -> tuple[object, ...]:
+        if not outcome.passed:
+            return ()
+        # Which of the two the person can still join: those not paid, and those not known yet.
+        open_to = [label for fact, label in _INSURANCE_NAMES.items() if context.facts.get(fact) is not True]
+        return (Sentence(_("You can still join %(insurances)s."), insurances=Listing(open_to)),)
+
+
+# --- entrepreneurship-training (release 2) -------------------------------------------------------------
+
+
+class EntrepreneurshipTrainingTargetGroup(Criterion):
+    """001 4.(8): "Include flexible employment personnel who are willing to start a
+    business into the scope of entrepreneurship training"; 004: "entrepreneurship
+    training" for migrant workers; 002 (13): entrepreneurship training. Registered
+    unemployed persons are included (catalogue)."""
+
+    id = "target-group"
+    source = STATE_COUNCIL_OPINIONS
+    rule = Any(WORKS_FLEXIBLY, in_group(Group.REGISTERED_UNEMPLOYED), in_group(Group.MIGRANT_WORKER))
+
+
+class WillingToStartBusiness(Criterion):
+    """001 4.(8): "who are willing to start a business": the person intends to start
+    one, or runs one already."""
+
+    id = "starts-business"
+    source = STATE_COUNCIL_OPINIONS
+    rule = STARTS_OR_RUNS_BUSINESS
+
+
+# --- training-living-allowance (release 2) -------------------------------------------------------------
+
+
+class LivingAllowanceTargetGroup(Criterion):
+    """001 4.(8): "implement vocational training subsidies and living expenses subsidies
+    during training in accordance with regulations"; by regulation the living
+    allowance is for registered unemployed persons, persons with employment
+    difficulties and members of low-income households (catalogue)."""
+
+    id = "target-group"
+    source = STATE_COUNCIL_OPINIONS
+    rule = Any(
+        in_group(Group.REGISTERED_UNEMPLOYED),
+        in_group(Group.EMPLOYMENT_DIFFICULTY),
+        in_group(Group.LOW_INCOME_HOUSEHOLD),
+    )
+
+
+class CompletedTrainingForAllowance(Criterion):
+    """001 4.(8): the allowance is paid "during training", for subsidised vocational
+    training completed with a certificate."""
+
+    id = "training-certificate"
+    source = STATE_COUNCIL_OPINIONS
+    rule = IsTrue("training_certificate", documents=(TRAINING_CERTIFICATE,))
+
+
+class AttendedTraining(Criterion):
+    """001 4.(8): "living expenses subsidies during training" are paid for the days
+    attended: at least one (``training_days`` ≥ 1)."""
+
+    id = "training-days"
+    source = STATE_COUNCIL_OPINIONS
+    rule = AtLeastOne("training_days", documents=(TRAINING_ATTENDANCE_RECORD,))
+
+
+# --- subsistence-assistance-referral (release 2) --------------------------------------------------------
+
+
+_CIVIL_AFFAIRS_DECIDES = _(
+    "The civil-affairs office decides on minimum subsistence and temporary assistance; this portal refers you to it."
+)
+
+
+class WorksFlexiblyOrUnemployed(Criterion):
+    """001 4.(11): "Eligible persons with flexible employment shall be promptly included
+    in the scope of minimum subsistence guarantee and temporary assistance"; 002 (20):
+    "offer tiered and categorized social assistance". People out of work are included
+    (catalogue)."""
+
+    id = "works-flexibly-or-unemployed"
+    source = STATE_COUNCIL_OPINIONS
+    rule = Any(WORKS_FLEXIBLY, FactEquals("employment_form", EmploymentForm.UNEMPLOYED))
+
+
+class InHardship(Criterion):
+    """001 4.(11): "Increase assistance to persons with difficulties in flexible
+    employment": a member of a low-income household, or one who declares real
+    difficulty. The civil-affairs office decides (the Ministry of Civil Affairs is
+    responsible, 001 4.(11))."""
+
+    id = "in-hardship"
+    source = STATE_COUNCIL_OPINIONS
+    rule = Any(in_group(Group.LOW_INCOME_HOUSEHOLD), IsTrue("hardship_declared"))
+
+    @classmethod
+    def notes(cls, context: Context, outcome: Outcome) -> tuple[object, ...]:
+        return (_CIVIL_AFFAIRS_DECIDES,)
+
+
+# --- construction-injury-insurance (release 2) -----------------------------------------------------------
+
+
+class ConstructionMigrantWorker(Criterion):
+    """001 4.(10): "promote the participation of migrant workers in the field of
+    engineering construction in work-related injury insurance according to
+    projects"."""
+
+    id = "target-group"
+    source = STATE_COUNCIL_OPINIONS
+    rule = in_group(Group.MIGRANT_WORKER)
+
+
+class WorksInConstruction(Criterion):
+    """001 4.(10): "in the field of engineering construction"; 000 "Sixth": "multi-level
+    training of construction workers". A labour contract for the site, or the
+    project's certificate, shows it."""
+
+    id = "works-in-construction"
+    source = STATE_COUNCIL_OPINIONS
+    rule = IsTrue("works_in_construction", documents=(CONSTRUCTION_LABOUR_CONTRACT,))
+
+
+# --- state-premises-rent-relief (release 2) ---------------------------------------------------------------
+
+
+class SelfEmployedForRentRelief(Criterion):
+    """001 3.(6): "help self-employed people and other flexible workers reduce the
+    burden of rent"; the relief is for the premises of the person's own business."""
+
+    id = "self-employed"
+    source = STATE_COUNCIL_OPINIONS
+    rule = RUNS_OWN_BUSINESS
+
+
+class RentsStatePremises(Criterion):
+    """001 3.(6): "Implement the policy of reducing or reducing the rent of state-owned
+    real estate in stages". The months waived are ``rent.relief_months``."""
+
+    id = "rents-state-premises"
+    source = STATE_COUNCIL_OPINIONS
+    rule = IsTrue("rents_state_owned_premises", documents=(STATE_PREMISES_LEASE,))
+    note_keys = ("rent.relief_months",)
+
+    @classmethod
+    def notes(cls, context: Context, outcome: Outcome) -> tuple[object, ...]:
+        if not outcome.passed:
+            return ()
+        months = ParameterText(context.parameter("rent.relief_months"))
+        return (Sentence(_("Rent is waived for %(months)s."), months=months),)
+
+
+# --- startup-tax-relief (release 2) -------------------------------------------------------------------------
+
+
+class TaxReliefTargetGroup(Criterion):
+    """001 2.(1): "tax incentives" for key groups engaged in self-employment; 003:
+    "Preferential tax policies for entrepreneurship ... of key groups like ...
+    registered unemployed, and college graduates". Graduates in the year they
+    graduate (catalogue)."""
+
+    id = "target-group"
+    source = STATE_COUNCIL_OPINIONS
+    rule = Any(
+        in_group(Group.REGISTERED_UNEMPLOYED),
+        All(
+            in_group(Group.COLLEGE_GRADUATE),
+            InYearOf("graduation_date", documents=(GRADUATION_CERTIFICATE,)),
+        ),
+    )
+
+
+class RunsRegisteredBusinessForTax(Criterion):
+    """001 2.(1): "tax incentives" for those "engaged in self-employment": a registered
+    business, registered on or before ``as_of``, for ``tax.relief_years`` years after
+    registration. A business not registered yet fails this, as for the start-up
+    subsidy."""
+
+    id = "runs-registered-business"
+    source = STATE_COUNCIL_OPINIONS
+    rule = All(
+        RUNS_OWN_BUSINESS,
+        BusinessRegistered("tax.relief_years", documents=(BUSINESS_LICENCE,)),
+        HappenedWithinYears("business_registered_on", "tax.relief_years", documents=(BUSINESS_LICENCE,)),
+    )
+    see_also = HELP_BEFORE_REGISTERING
+
+
 # --- The catalogue ----------------------------------------------------------------------------------------
 
 EVERY_PROGRAMME = (LivesInRegionServed, IsOfWorkingAge)
+
+_LOAN_DECIDED_BY = _("the guarantee centre and the partner bank")
+_SOCIAL_INSURANCE_DECIDES = _("the social-insurance agency")
 
 
 class ProgrammeRules:
@@ -355,11 +656,18 @@ class ProgrammeRules:
         amount: AmountRule | None = None,
         *,
         in_force_source: str = QUZHOU_MEASURES,
+        fulfilment: str | None = None,
+        decided_by: object = None,
     ):
         self.slug = slug
         self.criteria = (*criteria, *EVERY_PROGRAMME)
         self.amount = amount
         self.in_force_source = in_force_source
+        # How a case ends (issue 13, item 3): None for cash paid by a schedule,
+        # otherwise the kind of fulfilment a caseworker records.
+        self.fulfilment = fulfilment
+        # Who decides, when a partner does and not this portal (a gettext_lazy text).
+        self.decided_by = decided_by
 
     @property
     def per(self) -> str:
@@ -371,6 +679,14 @@ class ProgrammeRules:
         of an OR that hold."""
         kinds = [IDENTITY_CARD, *(kind for criterion in self.criteria for kind in criterion.proof(context))]
         return tuple(dict.fromkeys(kinds))
+
+    def links(self, context: Context, results: list[CriterionResult]) -> tuple[Link, ...]:
+        """The links the failed criteria point to (``results`` are those of ``criteria``, in order)."""
+        return tuple(
+            link
+            for criterion, result in zip(self.criteria, results, strict=True)
+            for link in criterion.links(context, result.passed)
+        )
 
     def parameter_keys(self) -> tuple[str, ...]:
         keys = [key for criterion in self.criteria for key in criterion.parameter_keys()]
@@ -402,6 +718,8 @@ PROGRAMMES: dict[str, ProgrammeRules] = {
             "startup-loan",
             (EntrepreneurTargetGroup, StartsOrRunsBusiness, LoanAmount),
             LoanUpTo(Param("loan.max_amount"), requested=FactValue("requested_loan_amount")),
+            fulfilment="loan",
+            decided_by=_LOAN_DECIDED_BY,
         ),
         ProgrammeRules(
             "public-service-job-subsidy",
@@ -417,13 +735,75 @@ PROGRAMMES: dict[str, ProgrammeRules] = {
                 ),
             ),
         ),
-        ProgrammeRules("occupational-injury-cover", (WorksThroughPlatform,)),
-        ProgrammeRules("pension-suspension", (WorksFlexiblyForSuspension, PaysFlexiblePension, DeclaresHardship)),
+        ProgrammeRules(
+            "occupational-injury-cover",
+            (WorksThroughPlatform,),
+            fulfilment="enrolment",
+            decided_by=_SOCIAL_INSURANCE_DECIDES,
+        ),
+        ProgrammeRules(
+            "pension-suspension",
+            (WorksFlexiblyForSuspension, PaysFlexiblePension, DeclaresHardship),
+            fulfilment="suspension",
+            decided_by=_SOCIAL_INSURANCE_DECIDES,
+        ),
         ProgrammeRules(
             "training-subsidy",
             (TrainingTargetGroup, HasTrainingCertificate),
             Once(Param("training.subsidy_amount")),
         ),
-        ProgrammeRules("free-business-site", (BusinessSiteTargetGroup, StartsOrRunsBusiness)),
+        ProgrammeRules("free-business-site", (BusinessSiteTargetGroup, StartsOrRunsBusiness), fulfilment="site"),
+        # Release 2 (catalogue, section 4, "Programmes added in release 2").
+        ProgrammeRules(
+            "flexible-insurance-enrolment",
+            (WorksFlexiblyForEnrolment, NotYetInsuredInBoth),
+            fulfilment="enrolment",
+            decided_by=_SOCIAL_INSURANCE_DECIDES,
+        ),
+        ProgrammeRules(
+            "entrepreneurship-training",
+            (EntrepreneurshipTrainingTargetGroup, WillingToStartBusiness),
+            fulfilment="course",
+        ),
+        ProgrammeRules(
+            "training-living-allowance",
+            (LivingAllowanceTargetGroup, CompletedTrainingForAllowance, AttendedTraining),
+            Once(
+                Product(
+                    Param("training.living_allowance_daily", name=_("a day")),
+                    Smaller(
+                        FactValue(
+                            "training_days",
+                            wording=_("the days you have attended a subsidised training course"),
+                        ),
+                        Param("training.living_allowance_max_days"),
+                    ),
+                )
+            ),
+        ),
+        ProgrammeRules(
+            "subsistence-assistance-referral",
+            (WorksFlexiblyOrUnemployed, InHardship),
+            fulfilment="referral",
+            decided_by=_("the civil-affairs office of your district"),
+        ),
+        ProgrammeRules(
+            "construction-injury-insurance",
+            (ConstructionMigrantWorker, WorksInConstruction),
+            fulfilment="project_cover",
+        ),
+        ProgrammeRules(
+            "state-premises-rent-relief",
+            (SelfEmployedForRentRelief, RentsStatePremises),
+            fulfilment="rent_relief",
+            decided_by=_("the owner of the state-owned premises"),
+        ),
+        ProgrammeRules(
+            "startup-tax-relief",
+            (TaxReliefTargetGroup, RunsRegisteredBusinessForTax),
+            PerYear(Param("tax.annual_deduction"), periods=Param("tax.relief_years")),
+            fulfilment="tax_notice",
+            decided_by=_("the tax bureau"),
+        ),
     )
 }

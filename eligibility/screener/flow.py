@@ -41,16 +41,20 @@ STEPS: tuple[Step, ...] = (
     Step("about-you", _("About you"), ("region", "birth_date")),
     Step("groups", _("Your situation"), ("groups",)),
     Step("graduation", _("Your studies"), ("graduation_date", "employed_since_graduation")),
-    Step("employment", _("Your work"), ("employment_form",)),
+    Step("employment", _("Your work"), ("employment_form", "works_in_construction")),
     Step("business-plans", _("Starting a business"), ("plans_business",)),
     # Asked before the date: a business not registered yet has no registration date.
     Step("business-licence", _("Your business licence"), ("business_registered",)),
-    Step("business", _("Your business"), ("business_registered_on", "requested_loan_amount")),
+    Step(
+        "business",
+        _("Your business"),
+        ("business_registered_on", "requested_loan_amount", "rents_state_owned_premises"),
+    ),
     Step("insurance", _("Your social insurance"), ("pays_flexible_pension", "pays_flexible_medical")),
     Step(
         "other-support",
         _("Other support"),
-        ("hardship_declared", "public_service_post_months", "training_certificate"),
+        ("hardship_declared", "public_service_post_months", "training_certificate", "training_days"),
     ),
 )
 STEP_OF_FACT = {fact: step for step in STEPS for fact in step.facts}

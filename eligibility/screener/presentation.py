@@ -56,7 +56,8 @@ def application_start_url(programme_slug: str) -> str:
 
 
 def amount_kind(amount: Amount | None) -> str:
-    if amount is None:
+    """A tax deduction (``per == "year"``) is not paid by this portal: a service."""
+    if amount is None or amount.per == "year":
         return SERVICE
     return LOAN if amount.per == "loan" else CASH
 
@@ -68,6 +69,8 @@ def amount_in_all(amount: Amount) -> Decimal:
         return Decimal("0.00")
     if amount.per == "month":
         return money(amount.value * (amount.max_periods or 0))
+    if amount.per == "year":  # a tax deduction: not paid, not counted
+        return Decimal("0.00")
     return money(amount.value)
 
 
@@ -85,6 +88,13 @@ class MissingFact:
 
 
 @dataclass(frozen=True)
+class SeeAlsoView:
+    slug: str
+    title: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class ProgrammeView:
     slug: str
     title: str
@@ -99,6 +109,8 @@ class ProgrammeView:
     reasons_against: list[CriterionView]  # the conditions not met, shown first
     missing: list[MissingFact]
     apply_url: str
+    see_also: list[SeeAlsoView] = ()  # other programmes this result points to (issue 13, item 2)
+    decided_by: str = ""  # who decides, when a partner does and not this portal
 
 
 def change_url(step_slug: str) -> str:
@@ -113,7 +125,10 @@ def _criterion_view(criterion) -> CriterionView:
     )
 
 
-def programme_view(result: ProgrammeResult, *, chinese: bool | None = None) -> ProgrammeView:
+def programme_view(
+    result: ProgrammeResult, *, chinese: bool | None = None, titles: dict[str, str] | None = None
+) -> ProgrammeView:
+    """``titles``: programme titles by slug, to name the programmes a result links to."""
     chinese = is_chinese() if chinese is None else chinese
     words, colour = STATUS_WORDS[result.status]
     programme = result.programme
@@ -142,12 +157,18 @@ def programme_view(result: ProgrammeResult, *, chinese: bool | None = None) -> P
             for fact in result.missing_facts
         ],
         apply_url=application_start_url(result.programme_slug) if result.status == Status.ELIGIBLE else "",
+        see_also=[
+            SeeAlsoView(link["program"], (titles or {}).get(link["program"], link["program"]), link["reason"])
+            for link in result.see_also_dicts()
+        ],
+        decided_by=result.decided_by_text() or "",
     )
 
 
 def programme_views(results: list[ProgrammeResult]) -> list[ProgrammeView]:
     chinese = is_chinese()
-    return [programme_view(result, chinese=chinese) for result in results]
+    titles = {result.programme_slug: result.title for result in results}
+    return [programme_view(result, chinese=chinese, titles=titles) for result in results]
 
 
 @dataclass(frozen=True)

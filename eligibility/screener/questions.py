@@ -361,6 +361,21 @@ QUESTIONS: dict[str, Question] = {
             "training_certificate",
             _("Have you completed a subsidised vocational training course and received a certificate?"),
         ),
+        WholeNumberQuestion(
+            "training_days",
+            _("How many days did you attend the subsidised training course?"),
+            _("The days on your attendance record. Enter 0 if none."),
+        ),
+        YesNoQuestion(
+            "works_in_construction",
+            _("Do you work on engineering-construction projects?"),
+            _("Building sites, roads, bridges, water works and similar projects."),
+        ),
+        YesNoQuestion(
+            "rents_state_owned_premises",
+            _("Does your business rent premises owned by the state?"),
+            _("State-owned real estate, for example premises of a state-owned company or a public body."),
+        ),
     )
 }
 

@@ -74,6 +74,51 @@ CASES = [
         {"groups": ["college_graduate"], "employment_form": "self_employed"},
         [Kind.IDENTITY_CARD, Kind.GRADUATION_CERTIFICATE, Kind.BUSINESS_LICENCE],
     ),
+    (
+        "flexible-insurance-enrolment",  # not being insured is declared, not proved
+        {"employment_form": "part_time", "pays_flexible_pension": True, "pays_flexible_medical": False},
+        [Kind.IDENTITY_CARD],
+    ),
+    (
+        "entrepreneurship-training",
+        {"groups": ["registered_unemployed"], "employment_form": "unemployed", "plans_business": True},
+        [Kind.IDENTITY_CARD, Kind.UNEMPLOYMENT_REGISTRATION],
+    ),
+    (
+        "training-living-allowance",
+        {"groups": ["low_income_household"], "training_certificate": True, "training_days": 12},
+        [
+            Kind.IDENTITY_CARD,
+            Kind.LOW_INCOME_CERTIFICATE,
+            Kind.TRAINING_CERTIFICATE,
+            Kind.TRAINING_ATTENDANCE_RECORD,
+        ],
+    ),
+    (
+        "subsistence-assistance-referral",
+        {"groups": ["low_income_household"], "employment_form": "unemployed"},
+        [Kind.IDENTITY_CARD, Kind.LOW_INCOME_CERTIFICATE],
+    ),
+    (
+        "subsistence-assistance-referral",  # hardship is declared: the civil-affairs office checks it
+        {"groups": [], "employment_form": "platform", "hardship_declared": True},
+        [Kind.IDENTITY_CARD],
+    ),
+    (
+        "construction-injury-insurance",
+        {"groups": ["migrant_worker"], "works_in_construction": True},
+        [Kind.IDENTITY_CARD, Kind.CONSTRUCTION_LABOUR_CONTRACT],
+    ),
+    (
+        "state-premises-rent-relief",
+        {"employment_form": "self_employed", "rents_state_owned_premises": True},
+        [Kind.IDENTITY_CARD, Kind.BUSINESS_LICENCE, Kind.STATE_PREMISES_LEASE],
+    ),
+    (
+        "startup-tax-relief",
+        {"groups": ["registered_unemployed"], "employment_form": "self_employed", "business_registered_on": RECENTLY},
+        [Kind.IDENTITY_CARD, Kind.UNEMPLOYMENT_REGISTRATION, Kind.BUSINESS_LICENCE],
+    ),
 ]
 
 

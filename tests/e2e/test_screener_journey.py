@@ -4,7 +4,7 @@ A self-employed person whose business has no licence yet sees first what they
 can apply for now (the guaranteed loan, a free business site), with the total
 of the cash they may receive; the start-up subsidy is folded away with the
 reason: it can be claimed once the business is registered. A person past
-working age sees one message saying why, not eight refusals, and can put a
+working age sees one message saying why, not fifteen refusals, and can put a
 mistyped date of birth right from it. Every page is checked with axe-core and
 for sideways scrolling at 375 px.
 """
@@ -95,6 +95,7 @@ def test_a_self_employed_person_without_a_licence_sees_the_loan_and_site_first(n
     expect_path(page, r"/screening/business/")
     page_checked(page)
     expect(page.get_by_label(_("When was your business registered?"))).to_have_count(0)
+    yes_no(page, "Does your business rent premises owned by the state?", "No")
     main_button(page, _("Continue")).click()
 
     expect_path(page, r"/screening/insurance/")
@@ -108,6 +109,7 @@ def test_a_self_employed_person_without_a_licence_sees_the_loan_and_site_first(n
     yes_no(page, "Do you have real difficulty paying your pension insurance premiums?", "No")
     page.get_by_label(_("How many months have you worked in a short-term public-service post?")).fill("0")
     yes_no(page, "Have you completed a subsidised vocational training course and received a certificate?", "No")
+    page.get_by_label(_("How many days did you attend the subsidised training course?")).fill("0")
     main_button(page, _("Continue")).click()
 
     expect_path(page, r"/screening/results/")
@@ -174,10 +176,10 @@ def test_a_person_past_working_age_sees_one_message_and_can_correct_the_date(new
     expect(message.get_by_role("heading", level=2)).to_have_text(_("These programmes are for people of working age"))
     expect(message).to_contain_text("70")
     expect(message).to_contain_text("12333")
-    expect(main.locator(".status-badge:visible")).to_have_count(0)  # the eight programmes are folded
+    expect(main.locator(".status-badge:visible")).to_have_count(0)  # the fifteen programmes are folded
     expect(main.get_by_role("heading", name=_("What you can apply for"))).to_have_count(0)
     expect(main.locator(".screening-others-fold > summary")).to_have_text(
-        _("Other programmes (%(count)s)") % {"count": 8}
+        _("Other programmes (%(count)s)") % {"count": 15}
     )
 
     # A mistyped date of birth is put right from the message, and the screening goes on.

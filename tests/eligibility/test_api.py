@@ -33,6 +33,13 @@ CATALOGUE_ORDER = [
     "pension-suspension",
     "training-subsidy",
     "free-business-site",
+    "flexible-insurance-enrolment",
+    "entrepreneurship-training",
+    "training-living-allowance",
+    "subsistence-assistance-referral",
+    "construction-injury-insurance",
+    "state-premises-rent-relief",
+    "startup-tax-relief",
 ]
 
 
@@ -89,7 +96,7 @@ def test_one_result_per_programme_in_catalogue_order(client):
     assert [result["program"] for result in answer["results"]] == CATALOGUE_ORDER
     assert len(answer["results"]) == Programme.objects.count()
     assert {tuple(result) for result in answer["results"]} == {
-        ("program", "status", "amount", "criteria", "missing_facts", "local_settings")
+        ("program", "status", "amount", "criteria", "missing_facts", "local_settings", "see_also", "decided_by")
     }
 
 
@@ -176,6 +183,8 @@ def test_explanations_follow_accept_language(client):
                 **result,
                 "criteria": [c["passed"] for c in result["criteria"]],
                 "amount": result["amount"] and {**result["amount"], "explanation": None},
+                "see_also": [link["program"] for link in result["see_also"]],
+                "decided_by": result["decided_by"] is not None,
             }
             for result in answer["results"]
         ]

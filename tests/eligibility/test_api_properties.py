@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from eligibility.facts import FACT_FIELDS, EmploymentForm, Group
+from eligibility.rules import PROGRAMMES
 
 SCREENINGS = "/api/v1/screenings"
 
@@ -47,6 +48,9 @@ PLAUSIBLE = {
     "requested_loan_amount": st.decimals(min_value=-1, max_value=10**13, places=2).map(str)
     | st.floats(allow_nan=False, allow_infinity=True)
     | st.integers(min_value=0, max_value=10**20),
+    "training_days": st.integers(min_value=-3, max_value=1000),
+    "works_in_construction": st.booleans(),
+    "rents_state_owned_premises": st.booleans(),
 }
 assert set(PLAUSIBLE) == set(FACT_FIELDS)
 
@@ -97,7 +101,7 @@ def test_any_json_body_gets_a_contract_answer_and_the_same_one_twice(api, body, 
         assert answer["errors"]
         assert all(isinstance(messages, list) and messages for messages in answer["errors"].values())
     else:
-        assert len(answer["results"]) == 8
+        assert len(answer["results"]) == len(PROGRAMMES) == 15
         for result in answer["results"]:
             assert result["status"] in {"eligible", "ineligible", "needs_info", "not_in_force"}
             if result["status"] != "eligible":

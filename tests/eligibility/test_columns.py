@@ -158,6 +158,16 @@ def test_add_months_over_a_column_is_add_months(day, months):
     assert columns.add_months_columns(index, day_of_month, months)[0].astype(object) == add_months(day, months)
 
 
+@given(st.dates(), st.dates(), st.integers(min_value=0, max_value=1200))
+def test_a_window_holds_exactly_from_its_first_date(day, as_of, months):
+    """The column evaluator compares a date with the first one inside ``as_of <= add_months(D, N)``:
+    exact because add_months never decreases as D grows (clamping and saturation included)."""
+    first = columns._first_date_within(add_months, months, as_of)
+    assert (as_of <= add_months(day, months)) == (first is not None and day >= first)
+    if first is not None and first > date.min:
+        assert add_months(first - timedelta(days=1), months) < as_of
+
+
 @given(st.dates(), st.dates())
 def test_age_over_a_column_is_age_on(birth, as_of):
     table = PersonTable.from_facts([Facts(birth_date=birth)])
@@ -219,15 +229,34 @@ ELIGIBLE_PROFILES = [
         "employed_since_graduation": False,
         "employment_form": "part_time",
         "pays_flexible_pension": True,
+        "pays_flexible_medical": False,  # flexible-insurance-enrolment
         "training_certificate": True,
     },
-    {  # startup-subsidy, startup-loan, free-business-site
+    {  # startup-subsidy, startup-loan, free-business-site, state-premises-rent-relief
         "birth_date": "1990-01-01",
         "region": "330802",
         "groups": ["laid_off"],
         "employment_form": "self_employed",
         "business_registered_on": "2024-01-01",
         "requested_loan_amount": "900000.00",
+        "rents_state_owned_premises": True,
+    },
+    {  # training-living-allowance, startup-tax-relief (registered unemployed)
+        "birth_date": "1988-07-31",
+        "groups": ["registered_unemployed"],
+        "employment_form": "self_employed",
+        "business_registered_on": "2021-03-01",
+        "training_certificate": True,
+        "training_days": 45,
+    },
+    {  # construction-injury-insurance, startup-tax-relief (a graduate of the year)
+        "birth_date": "2001-01-01",
+        "region": "330881",
+        "groups": ["college_graduate", "migrant_worker"],
+        "graduation_date": "2024-01-15",
+        "employment_form": "self_employed",
+        "business_registered_on": "2024-02-01",
+        "works_in_construction": True,
     },
     {  # public-service-job-subsidy
         "birth_date": "1980-02-29",
@@ -235,7 +264,7 @@ ELIGIBLE_PROFILES = [
         "employment_form": "unemployed",
         "public_service_post_months": 9,
     },
-    {  # occupational-injury-cover, pension-suspension
+    {  # occupational-injury-cover, pension-suspension, entrepreneurship-training, subsistence-assistance-referral
         "birth_date": "1985-12-31",
         "employment_form": "platform",
         "pays_flexible_pension": True,

@@ -30,6 +30,9 @@ def test_every_catalogue_fact_is_known():
         "training_certificate",
         "hardship_declared",
         "requested_loan_amount",
+        "training_days",
+        "works_in_construction",
+        "rents_state_owned_premises",
     ]
 
 

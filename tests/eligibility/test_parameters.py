@@ -41,6 +41,11 @@ CATALOGUE_KEYS = {
     "review.sla_working_days": "15",
     "review.appeal_window_days": "60",
     "review.rfi_reply_days": "15",
+    "training.living_allowance_daily": "50.00",
+    "training.living_allowance_max_days": "30",
+    "rent.relief_months": "3",
+    "tax.annual_deduction": "20000.00",
+    "tax.relief_years": "3",
 }
 LOCAL_DEFAULTS = {
     "common.working_age_min",
@@ -54,6 +59,11 @@ LOCAL_DEFAULTS = {
     "review.sla_working_days",
     "review.appeal_window_days",
     "review.rfi_reply_days",
+    "training.living_allowance_daily",
+    "training.living_allowance_max_days",
+    "rent.relief_months",
+    "tax.annual_deduction",
+    "tax.relief_years",
 }
 
 
@@ -91,7 +101,7 @@ def test_many_people_are_screened_with_two_queries(django_assert_num_queries):
     people = [parse_facts(GRADUATE), parse_facts({}), parse_facts({"groups": ["veteran"]})] * 20
     with django_assert_num_queries(2):
         results = evaluate_many(people, today())
-    assert len(results) == 60 and all(len(person) == 8 for person in results)
+    assert len(results) == 60 and all(len(person) == 15 for person in results)
 
 
 def test_a_future_value_does_not_change_todays_result(admin_user):
@@ -221,4 +231,4 @@ def test_a_future_value_can_be_changed_or_deleted_and_each_change_is_logged(admi
 
 
 def test_the_catalogue_load_is_logged():
-    assert ParameterChange.objects.filter(origin="catalogue", action="added").count() == 20
+    assert ParameterChange.objects.filter(origin="catalogue", action="added").count() == 25

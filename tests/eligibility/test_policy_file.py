@@ -41,7 +41,7 @@ def future(days: int = 10) -> str:
 def test_shipped_catalogue_is_valid_and_complete():
     policy = read_policy(SHIPPED_CATALOGUE.read_text(encoding="utf-8"))
     assert [programme.slug for programme in policy.programmes] == list(Programme.objects.values_list("slug", flat=True))
-    assert len(policy.parameters) == 19
+    assert len(policy.parameters) == 24
 
 
 def test_export_then_import_changes_nothing(tmp_path, capsys):
@@ -56,7 +56,7 @@ def test_export_then_import_changes_nothing(tmp_path, capsys):
 def test_export_has_every_programme_and_the_full_history():
     data = yaml.safe_load(export_policy())
     assert [programme["id"] for programme in data["programmes"]][:2] == ["flexible-si-subsidy", "startup-subsidy"]
-    assert len(data["programmes"]) == 8
+    assert len(data["programmes"]) == 15
     assert data["parameters"]["startup.graduate_window_years"]["values"] == [
         {"from": date(2020, 7, 28), "value": "5"},
         {"from": date(2021, 12, 1), "value": "10"},
@@ -174,5 +174,5 @@ def test_import_into_an_empty_database_loads_the_whole_history():
     Parameter.objects.all().delete()
     Programme.objects.all().delete()
     report = import_policy(read_policy(SHIPPED_CATALOGUE.read_text(encoding="utf-8")))
-    assert len(report.values_added) == 20 and not report.warnings
-    assert Programme.objects.count() == 8
+    assert len(report.values_added) == 25 and not report.warnings
+    assert Programme.objects.count() == 15

@@ -22,6 +22,13 @@ CATALOGUE_ORDER = [
     "pension-suspension",
     "training-subsidy",
     "free-business-site",
+    "flexible-insurance-enrolment",
+    "entrepreneurship-training",
+    "training-living-allowance",
+    "subsistence-assistance-referral",
+    "construction-injury-insurance",
+    "state-premises-rent-relief",
+    "startup-tax-relief",
 ]
 
 
@@ -66,7 +73,16 @@ def test_one_result_per_programme_in_catalogue_order_with_the_api_shape():
     answer = results_to_dict(date(2024, 3, 1), list(results.values()), "en")
     assert answer["as_of"] == "2024-03-01"
     for entry in answer["results"]:
-        assert set(entry) == {"program", "status", "amount", "criteria", "missing_facts", "local_settings"}
+        assert set(entry) == {
+            "program",
+            "status",
+            "amount",
+            "criteria",
+            "missing_facts",
+            "local_settings",
+            "see_also",
+            "decided_by",
+        }
         for item in entry["criteria"]:
             assert set(item) == {"id", "passed", "explanation", "source"}
 

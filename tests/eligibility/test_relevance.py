@@ -27,14 +27,16 @@ VALUES = {
         frozenset({Group.EMPLOYMENT_DIFFICULTY}),
         frozenset({Group.REGISTERED_UNEMPLOYED}),
         frozenset({Group.MIGRANT_WORKER}),
+        frozenset({Group.LOW_INCOME_HOUSEHOLD}),
     ],
-    "graduation_date": [AS_OF - timedelta(days=200), date(2000, 6, 30)],
+    "graduation_date": [AS_OF - timedelta(days=200), date(2000, 6, 30), date(AS_OF.year, 1, 1)],
     "employed_since_graduation": [True, False],
     "employment_form": [
         EmploymentForm.PART_TIME,
         EmploymentForm.SELF_EMPLOYED,
         EmploymentForm.EMPLOYEE,
         EmploymentForm.PLATFORM,
+        EmploymentForm.UNEMPLOYED,
     ],
     "plans_business": [True, False],
     "business_registered": [True, False],
@@ -45,6 +47,9 @@ VALUES = {
     "training_certificate": [True, False],
     "hardship_declared": [True, False],
     "requested_loan_amount": [Decimal("1000.00"), Decimal("900000.00")],
+    "training_days": [0, 5, 40],
+    "works_in_construction": [True, False],
+    "rents_state_owned_premises": [True, False],
 }
 assert set(VALUES) == set(FACT_FIELDS)
 

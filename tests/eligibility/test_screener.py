@@ -95,9 +95,10 @@ def test_progress_is_shown(english):
     assert "Step 2 of 9" in page(english.get(step_url("groups")))
     answer(english, "groups", {"groups": []})
 
-    # In no target group, only the programmes of work, insurance and training remain open:
-    # no studies, no business steps. The work step is the third of five.
-    assert "Step 3 of 5" in page(english.get(step_url("employment")))
+    # In no target group, the programmes of work, insurance, training, rent relief and the
+    # referral remain open: no studies and no business licence (the start-up subsidy and tax
+    # relief need a target group). The work step is the third of seven.
+    assert "Step 3 of 7" in page(english.get(step_url("employment")))
 
 
 def test_a_non_graduate_is_never_asked_the_graduation_date(english):
@@ -121,23 +122,30 @@ def test_the_self_employed_are_asked_about_their_business_not_their_plans(client
     answer(client, "about-you", {"region": "330802", "birth_date": "1990-01-01"})
     answer(client, "groups", {"groups": ["migrant_worker"]})
 
-    assert answer(client, "employment", {"employment_form": "self_employed"}) == step_url("business-licence")
+    # A migrant worker is asked about construction work with the form of work.
+    assert fields_on(client, "employment") == {"employment_form", "works_in_construction"}
+    work = {"employment_form": "self_employed", "works_in_construction": "no"}
+    assert answer(client, "employment", work) == step_url("business-licence")
     assert fields_on(client, "business-licence") == {"business_registered"}
     assert client.get(step_url("business-plans"))["Location"] == step_url("business-licence")
     assert answer(client, "business-licence", {"business_registered": "yes"}) == step_url("business")
-    assert fields_on(client, "business") == {"business_registered_on", "requested_loan_amount"}
+    assert fields_on(client, "business") == {
+        "business_registered_on",
+        "requested_loan_amount",
+        "rents_state_owned_premises",
+    }
 
 
 def test_a_business_not_registered_yet_is_not_asked_its_registration_date(english):
     answer(english, "about-you", {"region": "330802", "birth_date": "1990-01-01"})
     answer(english, "groups", {"groups": ["migrant_worker"]})
-    answer(english, "employment", {"employment_form": "self_employed"})
+    answer(english, "employment", {"employment_form": "self_employed", "works_in_construction": "no"})
 
     html = page(english.get(step_url("business-licence")))
     assert "Is your business registered (do you have a business licence)?" in html
     assert "Not yet registered" in html
     assert answer(english, "business-licence", {"business_registered": "no"}) == step_url("business")
-    assert fields_on(english, "business") == {"requested_loan_amount"}
+    assert fields_on(english, "business") == {"requested_loan_amount", "rents_state_owned_premises"}
 
     results = page(english.get("/screening/results/"))
     assert "Your business is not registered yet" in results
@@ -147,7 +155,7 @@ def test_a_business_not_registered_yet_is_not_asked_its_registration_date(englis
 def test_no_loan_question_without_a_business_or_a_plan(client):
     answer(client, "about-you", {"region": "330802", "birth_date": "1990-01-01"})
     answer(client, "groups", {"groups": ["migrant_worker"]})
-    answer(client, "employment", {"employment_form": "employee"})
+    answer(client, "employment", {"employment_form": "employee", "works_in_construction": "no"})
 
     # Not working flexibly and not registered unemployed: neither insurance nor training can
     # change anything, so the results come next.
@@ -172,8 +180,14 @@ def test_public_service_months_only_with_employment_difficulty(client):
     answer(client, "business-plans", {"plans_business": "no"})
     answer(client, "insurance", {"pays_flexible_pension": "no", "pays_flexible_medical": "yes"})
 
-    # No pension paid: nothing to suspend, so hardship is not asked.
-    assert fields_on(client, "other-support") == {"public_service_post_months", "training_certificate"}
+    # No pension paid: nothing to suspend, but hardship still decides the referral for
+    # minimum subsistence; the training days decide the living allowance.
+    assert fields_on(client, "other-support") == {
+        "hardship_declared",
+        "public_service_post_months",
+        "training_certificate",
+        "training_days",
+    }
 
 
 def test_outside_the_region_nothing_more_is_asked(english):
@@ -186,7 +200,7 @@ def test_outside_the_region_nothing_more_is_asked(english):
 
     assert location == "/screening/results/"
     html = page(english.get(location))
-    assert html.count('data-status="ineligible"') == 8
+    assert html.count('data-status="ineligible"') == 15
     assert "You live outside Quzhou" in html
 
 
@@ -284,7 +298,11 @@ def test_loan_amount_with_separators_is_understood(english):
     answer(english, "about-you", {"region": "330802", "birth_date": "1990-01-01"})
     answer(english, "groups", {"groups": ["laid_off"]})
     answer(english, "employment", {"employment_form": "self_employed"})
-    answer(english, "business", {"business_registered_on": RECENTLY, "requested_loan_amount": "200,000"})
+    answer(
+        english,
+        "business",
+        {"business_registered_on": RECENTLY, "requested_loan_amount": "200,000", "rents_state_owned_premises": "no"},
+    )
 
     assert "A loan of up to 200,000.00 yuan" in page(english.get("/screening/results/"))
 
@@ -310,7 +328,12 @@ def test_changing_an_answer_asks_what_it_makes_relevant_then_shows_results(engli
     location = answer(
         english,
         "other-support",
-        {"hardship_declared": "no", "training_certificate": "yes", "public_service_post_months": "8"},
+        {
+            "hardship_declared": "no",
+            "training_certificate": "yes",
+            "public_service_post_months": "8",
+            "training_days": "0",
+        },
         query="?change=1",
     )
     assert location == "/screening/results/"
@@ -353,7 +376,7 @@ def test_results_for_a_sample_person_in_english(english):
 
     assert response.status_code == 200
     html = page(response)
-    assert html.count("data-status=") == 8
+    assert html.count("data-status=") == 15
     assert "Social insurance subsidy" in html or "social insurance" in html.lower()
     assert "You may qualify" in html
     assert "You do not qualify" in html
@@ -384,9 +407,11 @@ def test_apply_links_only_for_eligible_programmes(english):
 
     assert 'href="/applications/new/flexible-si-subsidy/"' in html
     assert 'href="/applications/new/training-subsidy/"' in html
+    # Paying pension but not medical insurance: she can still join medical insurance.
+    assert 'href="/applications/new/flexible-insurance-enrolment/"' in html
     for ineligible in ("startup-subsidy", "startup-loan", "pension-suspension", "occupational-injury-cover"):
         assert f"/applications/new/{ineligible}/" not in html
-    assert len(re.findall(r'href="/applications/new/', html)) == 2
+    assert len(re.findall(r'href="/applications/new/', html)) == 3
 
 
 def test_missing_answers_link_back_to_the_step_that_asks_them(english):

@@ -1,6 +1,6 @@
 """The screener's results page (issue 9, 3a): what can be applied for first, with
 the money added up; what one more answer decides; the rest folded away; one
-message, not eight, when a condition every programme shares rules them all out."""
+message, not fifteen, when a condition every programme shares rules them all out."""
 
 import re
 from datetime import timedelta
@@ -23,7 +23,8 @@ TODAY = timezone.localdate()
 QUZHOU = "330800"
 
 # Certified with employment difficulty, part-time, paying pension insurance herself,
-# eight months in a public-service post, a training certificate, planning a business.
+# eight months in a public-service post, a training certificate after ten days of training,
+# planning a business.
 WORKER_PLANNING_A_BUSINESS = {
     "region": QUZHOU,
     "birth_date": "1985-03-10",
@@ -36,10 +37,12 @@ WORKER_PLANNING_A_BUSINESS = {
     "hardship_declared": False,
     "public_service_post_months": 8,
     "training_certificate": True,
+    "training_days": 10,
 }
 # 500.00 a month for 24 months (social insurance) + 1,500.00 for 6 of the 8 months
-# (public-service post) + 1,200.00 once (training). The 800,000.00 loan is not income.
-HER_TOTAL = Decimal("12000.00") + Decimal("9000.00") + Decimal("1200.00")
+# (public-service post) + 1,200.00 once (training) + 50.00 for each of the 10 days of
+# training (living allowance). The 800,000.00 loan is not income.
+HER_TOTAL = Decimal("12000.00") + Decimal("9000.00") + Decimal("1200.00") + Decimal("500.00")
 
 
 def years_ago(years: int) -> str:
@@ -90,20 +93,40 @@ def test_what_she_can_apply_for_comes_first_cash_then_loan_then_services():
         "flexible-si-subsidy",
         "public-service-job-subsidy",
         "training-subsidy",
+        "training-living-allowance",
         "startup-loan",
         "free-business-site",
+        "flexible-insurance-enrolment",
+        "entrepreneurship-training",
     ]
-    assert [view.kind for view in page.applicable] == ["cash", "cash", "cash", "loan", "service"]
-    assert slugs(page.services) == ["free-business-site"]
+    assert [view.kind for view in page.applicable] == [
+        "cash",
+        "cash",
+        "cash",
+        "cash",
+        "loan",
+        "service",
+        "service",
+        "service",
+    ]
+    assert slugs(page.services) == ["free-business-site", "flexible-insurance-enrolment", "entrepreneurship-training"]
     assert page.needs_answer == []
-    assert set(slugs(page.others)) == {"startup-subsidy", "occupational-injury-cover", "pension-suspension"}
+    assert set(slugs(page.others)) == {
+        "startup-subsidy",
+        "occupational-injury-cover",
+        "pension-suspension",
+        "subsistence-assistance-referral",
+        "construction-injury-insurance",
+        "state-premises-rent-relief",
+        "startup-tax-relief",
+    }
     assert page.bar is None
 
 
 def test_her_total_is_the_cash_paid_in_full_and_the_loan_apart():
     page = screened(WORKER_PLANNING_A_BUSINESS)
 
-    assert page.cash_total == HER_TOTAL == Decimal("22200.00")
+    assert page.cash_total == HER_TOTAL == Decimal("22700.00")
     assert isinstance(page.cash_total, Decimal)
     assert page.loan_max == Decimal("800000.00")
 
@@ -151,7 +174,7 @@ def test_programmes_ruled_out_keep_their_reasons_and_sources():
     assert "General Office of the State Council" in suspension.reasons_against[0].source
 
 
-# --- One message, not eight ------------------------------------------------------------------------
+# --- One message, not fifteen ------------------------------------------------------------------------
 
 
 def test_every_shared_condition_has_its_message():
@@ -168,7 +191,7 @@ def test_outside_the_region_one_message_says_why():
     assert "12333" in page.bar.advice
     assert page.bar.change_url == "/screening/about-you/?change=1"
     assert page.applicable == [] and page.needs_answer == []
-    assert len(page.others) == 8
+    assert len(page.others) == 15
 
 
 def test_outside_working_age_one_message_says_why():
@@ -198,25 +221,25 @@ def test_the_page_in_chinese_shows_the_total_first_and_folds_the_rest(client):
     html = results_html(client, WORKER_PLANNING_A_BUSINESS)
     text = text_of(html)
 
-    assert "最多可领取 22,200.00 元" in text
+    assert "最多可领取 22,700.00 元" in text
     assert "可申请贷款最高 800,000.00 元" in text
-    assert text.index("您可以申请的项目") < text.index("其他项目（3）")
+    assert text.index("您可以申请的项目") < text.index("其他项目（7）")
     assert "还需补充回答的项目" not in text  # nothing is waiting for an answer
     folded = html[html.index('class="screening-others-fold"') :]
     assert folded.startswith('class="screening-others-fold">')  # closed: no "open"
-    assert folded.count('data-status="ineligible"') == 3
-    assert html.count('data-status="eligible"') == 5
+    assert folded.count('data-status="ineligible"') == 7
+    assert html.count('data-status="eligible"') == 8
     assert html.index('data-status="eligible"') < html.index("screening-others-fold")
 
 
 def test_the_page_in_english_names_the_total_and_services(english):
     text = text_of(results_html(english, WORKER_PLANNING_A_BUSINESS))
 
-    assert "Up to 22,200.00 yuan in all" in text
+    assert "Up to 22,700.00 yuan in all" in text
     assert "You can apply for a loan of up to 800,000.00 yuan" in text
     assert "A loan is repaid, so it is not counted in the total." in text
     assert "Services you can use (no cash is paid):" in text
-    assert "Other programmes (3)" in text
+    assert "Other programmes (7)" in text
 
 
 def test_unanswered_programmes_come_between_and_link_back(english):
@@ -238,7 +261,7 @@ def test_outside_the_region_the_page_says_it_once_in_chinese(client):
     assert "12333" in html[: html.index("screening-others-fold")]
     assert 'href="/screening/about-you/?change=1"' in html
     assert "您可以申请的项目" not in text
-    assert "其他项目（8）" in text
+    assert "其他项目（15）" in text
     assert html.index("data-bar=") < html.index('data-status="ineligible"')  # the list is below, folded
 
 
@@ -249,7 +272,7 @@ def test_outside_working_age_the_page_says_it_once(english):
     assert 'data-bar="working-age"' in html
     assert "These programmes are for people of working age" in html
     assert "Change your date of birth" in html
-    assert "Other programmes (8)" in html
+    assert "Other programmes (15)" in html
     assert "What you can apply for" not in html
 
 
@@ -271,4 +294,4 @@ def test_choosing_outside_quzhou_on_the_first_step_gives_the_one_message(english
     assert html.count("data-bar=") == 1
     assert "These programmes are for people who live in Quzhou" in html
     assert "Change where you live" in html
-    assert html.count('data-status="ineligible"') == 8
+    assert html.count('data-status="ineligible"') == 15
