@@ -37,6 +37,26 @@ DECISIONS = {
     "reply_overdue": gettext_lazy(
         "%(who)s recorded on %(when)s that the applicant of application %(reference)s did not reply in time"
     ),
+    # applications.services.fulfilment: the outcome of a programme without cash.
+    "fulfilment_referred": gettext_lazy(
+        "%(who)s recorded on %(when)s that application %(reference)s was referred to the partner"
+    ),
+    "fulfilment_served": gettext_lazy("%(who)s recorded the outcome of application %(reference)s on %(when)s"),
+    "fulfilment_partner_declined": gettext_lazy(
+        "%(who)s recorded on %(when)s that the partner declined application %(reference)s"
+    ),
+}
+
+# One sentence per use of registry data recorded by applications.outreach.
+REGISTRY_USES = {
+    "invitation_page": gettext_lazy(
+        "The invitation page of registry person %(person)s, with what departments know, was opened on %(when)s"
+    ),
+    "prefill": gettext_lazy(
+        "%(who)s started application %(reference)s pre-filled from the registry (registry person %(person)s) "
+        "on %(when)s"
+    ),
+    "opt_out": gettext_lazy("Registry person %(person)s asked to receive no more invitations on %(when)s"),
 }
 
 
@@ -79,6 +99,10 @@ def audit_sentence(entry: AuditEntry, parameter_labels: dict[str, str] | None = 
         "reference": entry.application.reference if entry.application_id and entry.application else "—",
     }
     action = entry.action
+    # applications.outreach: uses of a department registry's data about one person.
+    registry_use = REGISTRY_USES.get(details.get("use")) if details.get("registry_person") is not None else None
+    if registry_use is not None:
+        return str(registry_use) % {**names, "person": details["registry_person"]}
     if action == AuditEntry.Action.VIEW_CASE:
         documents = details.get("documents") or []
         if documents:
@@ -105,6 +129,16 @@ def audit_sentence(entry: AuditEntry, parameter_labels: dict[str, str] | None = 
         return _(
             "%(who)s exported the payments due from %(from)s to %(to)s as a %(format)s file "
             "(%(rows)s rows, with full bank account numbers) on %(when)s"
+        ) % {
+            **names,
+            "from": _day(details.get("from")),
+            "to": _day(details.get("to")),
+            "rows": details.get("rows", 0),
+            "format": str(details.get("format", "csv")).upper(),
+        }
+    if action == AuditEntry.Action.VIEW_PERSONAL_DATA and details.get("export") == "referrals":
+        return _(
+            "%(who)s exported the referrals from %(from)s to %(to)s as a %(format)s file (%(rows)s rows) on %(when)s"
         ) % {
             **names,
             "from": _day(details.get("from")),
@@ -148,6 +182,18 @@ def audit_sentence(entry: AuditEntry, parameter_labels: dict[str, str] | None = 
         return _with_note(str(template) % names, details)
     if action == AuditEntry.Action.NOTE:
         return _("%(who)s added an internal note to application %(reference)s on %(when)s") % names
+    if action == AuditEntry.Action.PARAMETER and details.get("budget"):  # applications.budgets.services
+        return _(
+            "%(who)s set the budget of “%(programme)s” for %(year)s to %(amount)s yuan from %(from)s "
+            "on %(when)s (reason: %(reason)s)"
+        ) % {
+            **names,
+            "programme": (details.get("programme_title") or {}).get("zh" if is_chinese() else "en", "—"),
+            "year": details.get("year", "—"),
+            "amount": details.get("amount", "—"),
+            "from": _day(details.get("valid_from")),
+            "reason": details.get("reason", ""),
+        }
     if action == AuditEntry.Action.PARAMETER:
         label = (parameter_labels or {}).get(details.get("key", ""))
         if label:

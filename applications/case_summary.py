@@ -89,6 +89,14 @@ NEXT_STEPS = {
     Status.WITHDRAWN: gettext_lazy(
         "You withdrew this application. Nothing more will happen with it. You can start a new application at any time."
     ),
+    Status.REFERRED: gettext_lazy(
+        "Your application is approved and has been passed to the partner, who decides. We will tell you what they "
+        "decide by SMS and on this page."
+    ),
+    Status.SERVED: gettext_lazy("Your application has been served. The outcome is shown on this page."),
+    Status.PARTNER_DECLINED: gettext_lazy(
+        "We approved your application, but the partner did not grant it. What they said is shown on this page."
+    ),
 }
 
 

@@ -29,6 +29,9 @@ from applications.inspection import (  # noqa: F401 - the names other modules im
 from applications.models import Document
 from eligibility.engine import proving_documents
 from eligibility.facts import Facts, FactsInvalid, parse_facts
+from eligibility.parameter_cache import parameters_in_force
+from eligibility.rules.logic import All, Any, Context, Not
+from eligibility.rules.programmes import IDENTITY_CARD, PROGRAMMES
 
 Kind = Document.Kind
 
@@ -37,12 +40,13 @@ def max_upload_bytes() -> int:
     return settings.LINGHUO_MAX_UPLOAD_BYTES
 
 
-def required_documents(programme_slug: str, facts: dict) -> list[str]:
+def required_documents(programme_slug: str, facts: dict, *, held_facts: frozenset[str] = frozenset()) -> list[str]:
     """The document kinds an application must carry: what proves each condition
     that decides the programme for this person, as the rules name it
     (``eligibility.engine.proving_documents``): the identity card always, every
     part of an AND, the parts of an OR that hold. ``facts`` are in wire form;
-    an answer that does not read proves nothing."""
+    an answer that does not read proves nothing. ``held_facts``: facts a department holds,
+    so that a document proving only those is not asked for (never the identity card)."""
     known = {}
     for name, value in (facts or {}).items():
         try:
@@ -50,7 +54,47 @@ def required_documents(programme_slug: str, facts: dict) -> list[str]:
         except FactsInvalid:
             continue
     kinds = proving_documents(programme_slug, Facts(known), timezone.localdate())
+    if held_facts:
+        proved = facts_proved_by(programme_slug, Facts(known), timezone.localdate())
+        # A document a department holds: every fact it proves for this person came from its registry.
+        kinds = [k for k in kinds if k == IDENTITY_CARD or not proved.get(k) or not proved[k] <= set(held_facts)]
     return [Kind(kind) for kind in kinds]
+
+
+def facts_proved_by(programme_slug: str, facts: Facts, as_of) -> dict[str, set[str]]:
+    """For each document that proves a condition of the programme for this person, the facts it
+    proves: the facts of the conditions whose proof names it, followed as ``Node.proof`` follows
+    them (every part of an AND, the parts of an OR that hold, nothing under a NOT)."""
+    context = Context(
+        facts=facts, as_of=as_of, parameters=parameters_in_force(as_of), region_served=settings.LINGHUO_REGION_CODE
+    )
+    proved: dict[str, set[str]] = {}
+
+    def walk(node) -> None:
+        if isinstance(node, Not):
+            return
+        if isinstance(node, All | Any):
+            for part in node.parts:
+                if isinstance(node, All) or part.evaluate(context).passed:
+                    walk(part)
+            return
+        for kind in node.proof(context):
+            if node.fact:
+                proved.setdefault(kind, set()).add(node.fact)
+
+    for criterion in PROGRAMMES[programme_slug].criteria:
+        walk(criterion.rule)
+    return proved
+
+
+def application_required_documents(application) -> list[str]:
+    """``required_documents`` of a draft, without those a department holds for it (answers taken
+    from a registry and kept as they were: ``applications.outreach``)."""
+    from applications.outreach.selectors import department_held_facts
+
+    return required_documents(
+        application.programme.slug, application.facts, held_facts=department_held_facts(application)
+    )
 
 
 class ChildLimitExceeded(Exception):

@@ -12,6 +12,7 @@ area code must only be one that exists or existed, in any year.
 """
 
 from datetime import date
+from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -27,6 +28,7 @@ def compact(raw: str) -> str:
     return "".join((raw or "").split()).upper()
 
 
+@lru_cache(maxsize=8192)  # a registry import checks 100,000 numbers from a few dozen areas
 def known_area(code: str) -> bool:
     """Whether the six-digit area code is or was an administrative area (any year)."""
     info = {key: value for _part, props in numdb.get("cn/loc").info(code) for key, value in props.items()}

@@ -28,6 +28,10 @@ class Status(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn")
     # The applicant asked for a refusal to be looked at again; the case waits in the queue.
     RECONSIDERATION = "reconsideration", _("Reconsideration requested")
+    # After the approval of a programme without cash: its outcome (applications.services.fulfilment).
+    REFERRED = "referred", _("Referred to the guarantee centre and bank")
+    SERVED = "served", _("Served")
+    PARTNER_DECLINED = "partner_declined", _("Declined by the partner")
 
 
 # A person has at most one application per programme in these states.
@@ -40,7 +44,10 @@ OPEN_STATUSES = (
     Status.RECONSIDERATION,
 )
 DECIDED_STATUSES = (Status.APPROVED, Status.REJECTED)
-FINAL_STATUSES = (Status.APPROVED, Status.REJECTED, Status.WITHDRAWN)
+FINAL_STATUSES = (Status.APPROVED, Status.REJECTED, Status.WITHDRAWN, Status.SERVED, Status.PARTNER_DECLINED)
+# Approved, and then on the way to its outcome or at it (programmes without cash).
+OUTCOME_STATUSES = (Status.SERVED, Status.PARTNER_DECLINED)
+APPROVED_STATUSES = (Status.APPROVED, Status.REFERRED, *OUTCOME_STATUSES)
 
 
 class Application(models.Model):
@@ -75,6 +82,9 @@ class Application(models.Model):
     completed_steps = models.JSONField(_("completed steps"), default=list, blank=True)
     # The facts that came from the person's anonymous screening, so the form says "pre-filled" only of them.
     screening_facts = models.JSONField(_("facts from the screening"), default=list, blank=True)
+    # What a programme asks beyond the facts, e.g. the construction project of a project cover
+    # (applications.services.fulfilment.PROGRAMME_DETAILS).
+    programme_details = models.JSONField(_("programme details"), default=dict, blank=True)
 
     submitted_on = models.DateField(_("submitted on"), null=True, blank=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
@@ -177,6 +187,13 @@ class Document(models.Model):
         SOCIAL_INSURANCE_RECEIPTS = "social_insurance_receipts", _("Social insurance payment receipts")
         TRAINING_CERTIFICATE = "training_certificate", _("Training certificate")
         PUBLIC_SERVICE_CONTRACT = "public_service_contract", _("Public-service post contract")
+        LOW_INCOME_CERTIFICATE = "low_income_certificate", _("Certificate of a low-income household")
+        TRAINING_ATTENDANCE_RECORD = "training_attendance_record", _("Training attendance record")
+        CONSTRUCTION_LABOUR_CONTRACT = (
+            "construction_labour_contract",
+            _("Construction-site labour contract or project certificate"),
+        )
+        STATE_PREMISES_LEASE = "state_premises_lease", _("Lease of state-owned premises")
         OTHER = "other", _("Other document")
 
     class CheckStatus(models.TextChoices):
@@ -241,6 +258,9 @@ class Notification(models.Model):
         INFO_REMINDER = "info_reminder", _("Reminder: information still needed")
         RECONSIDERATION_APPROVED = "reconsideration_ok", _("Reconsideration: approved")
         RECONSIDERATION_REJECTED = "reconsideration_no", _("Reconsideration: refusal upheld")
+        REFERRED = "referred", _("Referred to the partner")
+        FULFILLED = "fulfilled", _("Outcome recorded")
+        PARTNER_DECLINED = "partner_declined", _("Declined by the partner")
 
     class State(models.TextChoices):
         PENDING = "pending", _("Waiting to be sent")
@@ -493,3 +513,70 @@ class Reconsideration(models.Model):
     @property
     def is_open(self) -> bool:
         return not self.outcome
+
+
+class Fulfilment(models.Model):
+    """How an approved case of a programme without cash ended: the outcome the caseworker recorded.
+
+    One per case. ``kind`` is the programme's fulfilment (``ProgrammeRules.fulfilment``);
+    ``details`` what was recorded for it, checked by ``applications.services.fulfilment``
+    (a site or course is also kept as it was when assigned, so editing the list later
+    changes no assignment). ``partner`` and ``referred_on`` say to whom the case went and
+    when, for the referrals export.
+    """
+
+    class Kind(models.TextChoices):
+        LOAN = "loan", _("Guaranteed loan")
+        ENROLMENT = "enrolment", _("Enrolment")
+        SUSPENSION = "suspension", _("Suspension of premiums")
+        SITE = "site", _("Business site")
+        COURSE = "course", _("Training course")
+        REFERRAL = "referral", _("Referral to civil affairs")
+        PROJECT_COVER = "project_cover", _("Work-injury cover of the project")
+        RENT_RELIEF = "rent_relief", _("Rent relief")
+        TAX_NOTICE = "tax_notice", _("Notice to the tax bureau")
+
+    class Partner(models.TextChoices):
+        BANK = "bank", _("Partner bank")
+        CIVIL_AFFAIRS = "civil_affairs", _("Civil-affairs office")
+        TAX_BUREAU = "tax_bureau", _("Tax bureau")
+
+    application = models.OneToOneField(Application, on_delete=models.PROTECT, related_name="fulfilment")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    details = models.JSONField(_("details"), default=dict)
+    site = models.ForeignKey(
+        "eligibility.IncubatorSite",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="fulfilments",
+        verbose_name=_("incubator site"),
+    )
+    course = models.ForeignKey(
+        "eligibility.TrainingCourse",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="fulfilments",
+        verbose_name=_("training course"),
+    )
+    partner = models.CharField(_("partner"), max_length=20, choices=Partner.choices, blank=True)
+    partner_name = models.CharField(_("partner's name"), max_length=200, blank=True)
+    referred_on = models.DateField(_("referred on"), null=True, blank=True, db_index=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        verbose_name = _("fulfilment")
+        verbose_name_plural = _("fulfilments")
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.kind}"
+
+    @property
+    def outcome_text(self) -> str:
+        """The outcome in one sentence, in the active language."""
+        from applications.services.fulfilment import fulfilment_outcome_text
+
+        return fulfilment_outcome_text(self)

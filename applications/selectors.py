@@ -12,14 +12,15 @@ def applications_of(person) -> QuerySet[Application]:
     return (
         Application.objects.filter(applicant=person)
         .select_related("programme")
-        .prefetch_related("documents")
+        # Answers taken from a registry: a document a department holds is not asked for (applications.outreach).
+        .prefetch_related("documents", "prefilled_facts")
         .order_by("-updated_at")
     )
 
 
 def draft_for_owner(person, pk: int) -> Application:
     return get_object_or_404(
-        Application.objects.select_related("programme", "applicant").prefetch_related("documents"),
+        Application.objects.select_related("programme", "applicant").prefetch_related("documents", "prefilled_facts"),
         pk=pk,
         applicant=person,
     )

@@ -12,6 +12,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from applications.budgets.selectors import over_budget_annotation
 from applications.models import Application, Approval, CaseEvent, Document, InformationRequest, Reconsideration, Status
 from applications.staff.labels import criterion_label
 from eligibility.facts import code_label
@@ -83,6 +84,8 @@ def staff_queue(*, user, today: date | None = None) -> QuerySet[Application]:
             flag_overdue=_overdue(today),
             # Marked "reconsideration" in the queue until it is decided again.
             flag_reconsideration=Exists(Reconsideration.objects.filter(application=OuterRef("pk"), outcome="")),
+            # Waiting for a supervisor because the approval would exceed the budget (applications.budgets).
+            flag_over_budget=over_budget_annotation(),
         )
     )
 

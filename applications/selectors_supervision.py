@@ -15,7 +15,7 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils import timezone
 
-from applications.models import DECIDED_STATUSES, Application, Payment, Status
+from applications.models import APPROVED_STATUSES, DECIDED_STATUSES, Application, Payment, Status
 from eligibility.models import Programme
 
 # Cases waiting for the administration's decision (a draft is not waiting yet).
@@ -31,6 +31,9 @@ AWAITING_DECISION = (
 BACKLOG_AGE_BUCKETS: tuple[tuple[int, int | None], ...] = ((0, 5), (6, 10), (11, 15), (16, 30), (31, None))
 
 DECISION_WEEKS = 8
+
+# An approval stays one after the case goes on to its outcome (served, declined by the partner).
+_DECIDED = (*APPROVED_STATUSES, Status.REJECTED)
 
 MONEY = DecimalField(max_digits=16, decimal_places=2)
 CENT = Decimal("0.01")
@@ -116,7 +119,7 @@ def decisions_by_week(*, region: str, today: date, weeks: int = DECISION_WEEKS) 
     # Local midnight of the first Monday, so the filter can use an index on decided_at.
     since = timezone.make_aware(datetime.combine(mondays[0], time.min))
     rows = (
-        Application.objects.filter(region=region, status__in=DECIDED_STATUSES, decided_at__gte=since)
+        Application.objects.filter(region=region, status__in=_DECIDED, decided_at__gte=since)
         .annotate(decided_on=TruncDate("decided_at"))
         .filter(decided_on__lte=today)
         .values("decided_on", "status")
@@ -126,7 +129,8 @@ def decisions_by_week(*, region: str, today: date, weeks: int = DECISION_WEEKS) 
     tally = {(monday, status): 0 for monday in mondays for status in DECIDED_STATUSES}
     for row in rows:
         day = row["decided_on"]
-        tally[(day - timedelta(days=day.weekday()), row["status"])] += row["n"]
+        status = Status.APPROVED if row["status"] in APPROVED_STATUSES else row["status"]
+        tally[(day - timedelta(days=day.weekday()), status)] += row["n"]
     return [
         WeekDecisions(
             week_start=monday,
@@ -157,9 +161,9 @@ def figures_by_programme(*, region: str) -> list[ProgrammeFigures]:
     """Per programme, in catalogue order: decisions so far, the amount committed
     to approved cash subsidies, and for loans the amount lent under guarantee
     (two queries)."""
-    approved = Q(status=Status.APPROVED)
+    approved = Q(status__in=APPROVED_STATUSES)
     rows = (
-        Application.objects.filter(region=region, status__in=DECIDED_STATUSES)
+        Application.objects.filter(region=region, status__in=_DECIDED)
         .values("programme_id")
         .annotate(
             approved=Count("pk", filter=approved),

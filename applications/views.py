@@ -12,7 +12,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_POST
 
 from applications import case_summary, previews, selectors, selectors_follow_up
-from applications.documents import EXTENSIONS, PDF, required_documents
+from applications.documents import EXTENSIONS, PDF, application_required_documents, required_documents
 from applications.facts_form import SituationForm, describe_facts
 from applications.forms import (
     DeclarationForm,
@@ -24,9 +24,12 @@ from applications.forms import (
     WithdrawForm,
 )
 from applications.models import AuditEntry, Document, Status
+from applications.outreach.forms import prefill_mark_form
+from applications.programme_details_step import programme_details_step
 from applications.services import documents as document_services
 from applications.services import follow_up, intake
 from applications.services.audit import audit_record
+from applications.services.fulfilment import programme_details_display
 from applications.services.notifications import inbox_mark_read, inbox_messages_in_language
 from applications.services.transitions import IllegalTransition
 from applications.staff.viewing import preview_already_audited, previews_remember
@@ -175,6 +178,7 @@ def _personal_step(request, application):
         "address": filled_from.address,
     }
     form = PersonalForm(request.POST or None, initial=initial)
+    prefill_mark_form(form, application)  # answers taken from a registry say who provided them
     if request.method == "POST" and form.is_valid():
         intake.application_save_personal(application=application, **form.cleaned_data)
         return _after_save(request, application, "personal")
@@ -187,6 +191,7 @@ def _personal_step(request, application):
 
 def _situation_step(request, application):
     form = SituationForm(request.POST or None, programme=application.programme, initial_facts=application.facts)
+    prefill_mark_form(form, application)  # answers taken from a registry say who provided them
     if request.method == "POST" and form.is_valid():
         try:
             intake.application_save_facts(application=application, facts=form.facts())
@@ -216,7 +221,7 @@ def _payment_step(request, application):
 
 
 def _documents_step(request, application):
-    kinds = required_documents(application.programme.slug, application.facts)
+    kinds = application_required_documents(application)
     form = DocumentUploadForm(kinds=[*kinds, Document.Kind.OTHER])
     missing: list[str] = []
     if request.method == "POST" and "upload" in request.POST:
@@ -263,6 +268,7 @@ def _attach_uploaded(request, application, form) -> bool:
 STEP_HANDLERS = {
     "personal": _personal_step,
     "situation": _situation_step,
+    "project": programme_details_step,
     "payment": _payment_step,
     "documents": _documents_step,
 }
@@ -310,6 +316,7 @@ def application_check(request, pk: int):
             "steps": intake.steps_for(application),
             "preview": preview,
             "facts_display": _facts_display(application),
+            "programme_details": programme_details_display(application),
         },
     )
 
@@ -344,6 +351,7 @@ def _case_context(application, *, upload_form=None, response_form=None, reconsid
         "personal_details": case_summary.personal_details(application),
         "payment_details": case_summary.payment_details(application) if application.bank_account else [],
         "facts_display": _facts_display(application),
+        "programme_details": programme_details_display(application),
         "response_form": response_form or InfoResponseForm(information_request=information_request),
         "upload_form": upload_form or DocumentUploadForm(),
         "open_request": _open_request(application),

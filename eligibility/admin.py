@@ -19,7 +19,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from eligibility import history, services
-from eligibility.models import Parameter, ParameterChange, ParameterValue, Programme
+from eligibility.models import IncubatorSite, Parameter, ParameterChange, ParameterValue, Programme, TrainingCourse
 from eligibility.parameter_cache import policy_version_bump
 from eligibility.parameter_types import ParameterType, display_value
 
@@ -176,7 +176,16 @@ class ParameterAdmin(admin.ModelAdmin):
         if not request.user.has_perm("eligibility.add_parametervalue"):
             raise PermissionDenied
         form = ValueAddForm(request.POST or None, parameter=parameter)
-        if request.method == "POST" and form.is_valid():
+        # Issue 12: the form's button first previews what the value would change (eligibility.matching);
+        # the preview's button sends the same values without "preview", which saves them below.
+        from eligibility.matching.admin_preview import back_requested, preview_requested, value_preview_response
+
+        if preview_requested(request) and form.is_valid():
+            preview = value_preview_response(self, request, parameter, form)
+            if preview is not None:
+                return preview
+        saving = request.method == "POST" and not preview_requested(request) and not back_requested(request)
+        if saving and form.is_valid():
             try:
                 services.parameter_value_add(
                     parameter=parameter,
@@ -276,3 +285,51 @@ class ParameterChangeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class _PolicyListAdmin(admin.ModelAdmin):
+    """A list policy admins keep. An entry a case was given is never deleted (the case names it):
+    it is taken out of use instead, and the ones unused can be deleted."""
+
+    list_filter = ("active",)
+    actions = ["take_out_of_use", "put_in_use"]
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or not obj.fulfilments.exists())
+
+    def delete_queryset(self, request, queryset):
+        used = queryset.filter(fulfilments__isnull=False).distinct()
+        if used.exists():
+            self.message_user(
+                request,
+                _("Not deleted: %(names)s were given to cases. Take them out of use instead.")
+                % {"names": ", ".join(str(row) for row in used)},
+                messages.ERROR,
+            )
+            return
+        super().delete_queryset(request, queryset)
+
+    @admin.action(description=_("Take out of use"), permissions=["change"])
+    def take_out_of_use(self, request, queryset):
+        changed = queryset.update(active=False)
+        self.message_user(request, _("%(count)s taken out of use.") % {"count": changed}, messages.SUCCESS)
+
+    @admin.action(description=_("Put in use again"), permissions=["change"])
+    def put_in_use(self, request, queryset):
+        changed = queryset.update(active=True)
+        self.message_user(request, _("%(count)s put in use again.") % {"count": changed}, messages.SUCCESS)
+
+
+@admin.register(IncubatorSite)
+class IncubatorSiteAdmin(_PolicyListAdmin):
+    list_display = ("name_zh", "name_en", "address", "free_until", "active")
+    search_fields = ("name_zh", "name_en", "address")
+    fields = ("name_zh", "name_en", "address", "free_until", "active")
+
+
+@admin.register(TrainingCourse)
+class TrainingCourseAdmin(_PolicyListAdmin):
+    list_display = ("name_zh", "name_en", "starts_on", "place", "active")
+    search_fields = ("name_zh", "name_en", "place")
+    fields = ("name_zh", "name_en", "starts_on", "place", "active")

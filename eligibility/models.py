@@ -32,9 +32,15 @@ class Programme(models.Model):
         LOAN = "loan", _("loan")
         SERVICE = "service", _("service, no cash")
         REQUEST = "request", _("request, no cash")
+        TRAINING_PLACE = "training_place", _("free training place, no cash")
+        REFERRAL = "referral", _("referral, no cash from this portal")
+        COVERAGE_CHECK = "coverage_check", _("coverage check, no cash")
+        RENT_REDUCTION = "rent_reduction", _("rent reduction, no cash from this portal")
+        TAX_DEDUCTION = "tax_deduction", _("tax deduction, no cash from this portal")
 
     class Per(models.TextChoices):
         MONTH = "month", _("per month")
+        YEAR = "year", _("per year")
         ONCE = "once", _("once")
         LOAN = "loan", _("loan")
         NONE = "none", _("no cash")
@@ -168,3 +174,59 @@ class ParameterChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.parameter_id and self.parameter.key}: {self.action} {self.valid_from}"
+
+
+class IncubatorSite(models.Model):
+    """A business incubator site whose premises ``free-business-site`` allocates (free until a date).
+
+    Kept by policy administrators. A site once allocated is never deleted, only
+    taken out of use (``active``), so every allocation keeps the site it names.
+    """
+
+    name_zh = models.CharField(_("name (Chinese)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    address = models.CharField(_("address"), max_length=300)
+    free_until = models.DateField(_("free until"))
+    active = models.BooleanField(_("in use"), default=True)
+    created_at = models.DateTimeField(_("added at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name_zh", "pk"]
+        verbose_name = _("incubator site")
+        verbose_name_plural = _("incubator sites")
+        constraints = [models.UniqueConstraint(fields=["name_zh", "address"], name="incubator_site_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return _in_language(self.name_zh, self.name_en)
+
+
+class TrainingCourse(models.Model):
+    """A course of free entrepreneurship training that ``entrepreneurship-training`` assigns.
+
+    Kept by policy administrators; like a site, a course once assigned is only
+    taken out of use, never deleted.
+    """
+
+    name_zh = models.CharField(_("name (Chinese)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    starts_on = models.DateField(_("starts on"))
+    place = models.CharField(_("place"), max_length=300)
+    active = models.BooleanField(_("in use"), default=True)
+    created_at = models.DateTimeField(_("added at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["starts_on", "name_zh", "pk"]
+        verbose_name = _("training course")
+        verbose_name_plural = _("training courses")
+        constraints = [models.UniqueConstraint(fields=["name_zh", "starts_on"], name="training_course_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return _in_language(self.name_zh, self.name_en)

@@ -14,6 +14,10 @@ Import rules, chosen so that importing never rewrites history:
 * Values and programmes that the file does not mention are left alone.
 * A programme's kind, payment and in-force date cannot change (an error); its
   titles, summaries and sources are updated.
+* The ``lists`` section (incubator sites, training courses) adds the sites and
+  courses that are new (a site is known by its Chinese name and address, a course
+  by its Chinese name and start date); those already there are kept as they are,
+  since cases may have been given them.
 
 Exporting and importing the export changes nothing.
 """
@@ -39,8 +43,19 @@ SHIPPED_CATALOGUE = Path(__file__).resolve().parent / "policy" / "catalogue.yaml
 FORMAT = 1
 LANGUAGES = ("zh-hans", "en")
 _KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
-_PROGRAMME_KINDS = ("monthly_cash", "one_off_cash", "loan", "service", "request")
-_PROGRAMME_PER = ("month", "once", "loan", "none")
+_PROGRAMME_KINDS = (
+    "monthly_cash",
+    "one_off_cash",
+    "loan",
+    "service",
+    "request",
+    "training_place",
+    "referral",
+    "coverage_check",
+    "rent_reduction",
+    "tax_deduction",
+)
+_PROGRAMME_PER = ("month", "year", "once", "loan", "none")
 
 
 class PolicyFileInvalid(Exception):
@@ -79,9 +94,58 @@ class ParameterSpec:
 
 
 @dataclass
+class SiteSpec:
+    name_zh: str
+    name_en: str
+    address: str
+    free_until: date
+    active: bool
+
+
+@dataclass
+class CourseSpec:
+    name_zh: str
+    name_en: str
+    starts_on: date
+    place: str
+    active: bool
+
+
+@dataclass
+class PolicyLists:
+    incubator_sites: list[SiteSpec] = field(default_factory=list)
+    training_courses: list[CourseSpec] = field(default_factory=list)
+
+
+@dataclass
 class Policy:
     programmes: list[ProgrammeSpec]
     parameters: list[ParameterSpec]
+    lists: PolicyLists = field(default_factory=PolicyLists)
+
+
+@dataclass(frozen=True)
+class ListModels:
+    """The models of the lists policy admins keep; None from a migration state before they exist."""
+
+    incubator_site: type
+    training_course: type
+
+    @classmethod
+    def from_apps(cls, apps) -> "ListModels | None":
+        try:
+            return cls(
+                incubator_site=apps.get_model("eligibility", "IncubatorSite"),
+                training_course=apps.get_model("eligibility", "TrainingCourse"),
+            )
+        except LookupError:
+            return None
+
+    @classmethod
+    def current(cls) -> "ListModels":
+        from django.apps import apps
+
+        return cls.from_apps(apps)
 
 
 @dataclass
@@ -93,6 +157,8 @@ class ImportReport:
     values_added: list[str] = field(default_factory=list)
     values_changed: list[str] = field(default_factory=list)
     values_unchanged: int = 0
+    sites_added: list[str] = field(default_factory=list)
+    courses_added: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -104,6 +170,8 @@ class ImportReport:
             or self.parameters_updated
             or self.values_added
             or self.values_changed
+            or self.sites_added
+            or self.courses_added
         )
 
 
@@ -119,16 +187,17 @@ def read_policy(text: str) -> Policy:
     errors: list[str] = []
     if not isinstance(data, dict):
         raise PolicyFileInvalid([_("The file must be a mapping with the sections programmes and parameters.")])
-    unknown = sorted(set(map(str, data)) - {"format", "programmes", "parameters"})
+    unknown = sorted(set(map(str, data)) - {"format", "programmes", "parameters", "lists"})
     if unknown:
         errors.append(_("Unknown sections: %(names)s.") % {"names": ", ".join(unknown)})
     if data.get("format", FORMAT) != FORMAT:
         errors.append(_("format: this portal reads format %(format)s.") % {"format": FORMAT})
     programmes = _read_programmes(data.get("programmes") or [], errors)
     parameters = _read_parameters(data.get("parameters") or {}, errors)
+    lists = _read_lists(data.get("lists") or {}, errors)
     if errors:
         raise PolicyFileInvalid(errors)
-    return Policy(programmes, parameters)
+    return Policy(programmes, parameters, lists)
 
 
 def _date(value: object) -> date | None:
@@ -264,6 +333,80 @@ def _read_values(entries: object, type_: str | None, code_set: str, where: str, 
     return sorted(values, key=lambda value: value[0])
 
 
+def _text(entry: dict, name: str, where: str, errors: list[str]) -> str:
+    value = entry.get(name)
+    if not isinstance(value, str) or not value.strip():
+        errors.append(_("%(where)s.%(name)s: a text.") % {"where": where, "name": name})
+        return ""
+    return value.strip()
+
+
+def _list_entries(entries: object, name: str, fields: set[str], errors: list[str]):
+    """(place, entry) of each mapping of ``lists.<name>``, with an error for what is not one."""
+    if not isinstance(entries, list):
+        errors.append(_("lists.%(name)s: must be a list.") % {"name": name})
+        return
+    for index, entry in enumerate(entries):
+        where = f"lists.{name}[{index}]"
+        if not isinstance(entry, dict):
+            errors.append(_("%(where)s: must be a mapping.") % {"where": where})
+            continue
+        unknown = sorted(set(map(str, entry)) - fields)
+        if unknown:
+            errors.append(_("%(where)s: unknown fields: %(names)s.") % {"where": where, "names": ", ".join(unknown)})
+            continue
+        yield where, entry
+
+
+def _active(entry: dict, where: str, errors: list[str]) -> bool:
+    active = entry.get("active", True)
+    if not isinstance(active, bool):
+        errors.append(_("%(where)s.active: true or false.") % {"where": where})
+    return bool(active)
+
+
+def _read_lists(data: object, errors: list[str]) -> PolicyLists:
+    lists = PolicyLists()
+    if not isinstance(data, dict):
+        errors.append(_("lists: must be a mapping with incubator_sites and training_courses."))
+        return lists
+    unknown = sorted(set(map(str, data)) - {"incubator_sites", "training_courses"})
+    if unknown:
+        errors.append(_("lists: unknown lists: %(names)s.") % {"names": ", ".join(unknown)})
+    seen: set[tuple] = set()
+    site_fields = {"name", "address", "free_until", "active"}
+    for where, entry in _list_entries(data.get("incubator_sites") or [], "incubator_sites", site_fields, errors):
+        before = len(errors)
+        name = _texts(entry, "name", where, errors, required=True)
+        address = _text(entry, "address", where, errors)
+        free_until = _date(entry.get("free_until"))
+        if free_until is None:
+            errors.append(_("%(where)s.free_until: a date as YYYY-MM-DD.") % {"where": where})
+        active = _active(entry, where, errors)
+        if len(errors) == before:
+            if ("site", name[0], address) in seen:
+                errors.append(_("%(where)s: appears twice.") % {"where": where})
+                continue
+            seen.add(("site", name[0], address))
+            lists.incubator_sites.append(SiteSpec(*name, address, free_until, active))
+    course_fields = {"name", "starts_on", "place", "active"}
+    for where, entry in _list_entries(data.get("training_courses") or [], "training_courses", course_fields, errors):
+        before = len(errors)
+        name = _texts(entry, "name", where, errors, required=True)
+        starts_on = _date(entry.get("starts_on"))
+        if starts_on is None:
+            errors.append(_("%(where)s.starts_on: a date as YYYY-MM-DD.") % {"where": where})
+        place = _text(entry, "place", where, errors)
+        active = _active(entry, where, errors)
+        if len(errors) == before:
+            if ("course", name[0], starts_on) in seen:
+                errors.append(_("%(where)s: appears twice.") % {"where": where})
+                continue
+            seen.add(("course", name[0], starts_on))
+            lists.training_courses.append(CourseSpec(*name, starts_on, place, active))
+    return lists
+
+
 # --- Importing ----------------------------------------------------------------------------------
 
 
@@ -274,16 +417,23 @@ def import_policy(
     acting_user=None,
     origin: str = "import",
     dry_run: bool = False,
+    list_models: ListModels | None = None,
 ) -> ImportReport:
     """Brings the database in line with ``policy`` under the rules of this module's docstring.
 
     Atomic: raises ``PolicyFileInvalid`` and changes nothing when the file
     contradicts the database (a type or a programme's in-force date differs).
     With ``dry_run``, reports what would change and changes nothing.
+    ``list_models`` defaults to the project's models when ``models`` does; a data
+    migration passes its own (None before the lists exist: they are left out).
     """
-    models = models or PolicyModels.current()
+    if models is None:
+        models = PolicyModels.current()
+        list_models = list_models or ListModels.current()
     with transaction.atomic():
         report = _apply(policy, models, acting_user, origin)
+        if list_models is not None:
+            _lists_import(policy.lists, list_models, report)
         if dry_run:
             transaction.set_rollback(True)
     return report
@@ -425,10 +575,41 @@ def _values_import(parameter, spec, models, acting_user, origin, today, report, 
             report.values_added.append(place)
 
 
+def _lists_import(lists: PolicyLists, models: ListModels, report: ImportReport) -> None:
+    """Adds the sites and courses that are new; those already there are kept as they are."""
+    sites = set(models.incubator_site.objects.values_list("name_zh", "address"))
+    for spec in lists.incubator_sites:
+        if (spec.name_zh, spec.address) in sites:
+            continue
+        models.incubator_site.objects.create(
+            name_zh=spec.name_zh,
+            name_en=spec.name_en,
+            address=spec.address,
+            free_until=spec.free_until,
+            active=spec.active,
+        )
+        report.sites_added.append(spec.name_zh)
+    courses = set(models.training_course.objects.values_list("name_zh", "starts_on"))
+    for spec in lists.training_courses:
+        if (spec.name_zh, spec.starts_on) in courses:
+            continue
+        models.training_course.objects.create(
+            name_zh=spec.name_zh,
+            name_en=spec.name_en,
+            starts_on=spec.starts_on,
+            place=spec.place,
+            active=spec.active,
+        )
+        report.courses_added.append(f"{spec.name_zh} {spec.starts_on.isoformat()}")
+
+
 def load_shipped_catalogue(apps, schema_editor) -> None:
-    """Data migration: loads ``policy/catalogue.yaml`` into a fresh database."""
+    """Data migration: loads ``policy/catalogue.yaml`` into a fresh database (its lists
+    too, once the migration state has them)."""
     policy = read_policy(SHIPPED_CATALOGUE.read_text(encoding="utf-8"))
-    import_policy(policy, models=PolicyModels.from_apps(apps), origin="catalogue")
+    import_policy(
+        policy, models=PolicyModels.from_apps(apps), origin="catalogue", list_models=ListModels.from_apps(apps)
+    )
 
 
 # --- Exporting -------------------------------------------------------------------------------------
@@ -459,9 +640,11 @@ _Dumper.add_representer(
 _Dumper.add_representer(_Quoted, lambda dumper, data: dumper.represent_scalar("tag:yaml.org,2002:str", data, style='"'))
 
 
-def export_policy(*, models: PolicyModels | None = None) -> str:
-    """Every programme and every parameter with its full history, as a policy file."""
-    models = models or PolicyModels.current()
+def export_policy(*, models: PolicyModels | None = None, list_models: ListModels | None = None) -> str:
+    """Every programme and every parameter with its full history, and the lists, as a policy file."""
+    if models is None:
+        models = PolicyModels.current()
+        list_models = list_models or ListModels.current()
     programmes = [
         {
             "id": row.slug,
@@ -491,15 +674,41 @@ def export_policy(*, models: PolicyModels | None = None) -> str:
             }
         )
         parameters[row.key] = entry
+    document = {"format": FORMAT, "programmes": programmes, "parameters": parameters}
+    if list_models is not None:
+        document["lists"] = _exported_lists(list_models)
     header = "# Linghuo policy file: programmes and parameters with their full history.\n"
     body = yaml.dump(
-        {"format": FORMAT, "programmes": programmes, "parameters": parameters},
+        document,
         Dumper=_Dumper,
         allow_unicode=True,
         sort_keys=False,
         width=1000,
     )
     return header + body
+
+
+def _exported_lists(models: ListModels) -> dict:
+    return {
+        "incubator_sites": [
+            {
+                "name": _Flow({"zh-hans": row.name_zh, "en": row.name_en}),
+                "address": row.address,
+                "free_until": row.free_until,
+                "active": row.active,
+            }
+            for row in models.incubator_site.objects.order_by("name_zh", "pk")
+        ],
+        "training_courses": [
+            {
+                "name": _Flow({"zh-hans": row.name_zh, "en": row.name_en}),
+                "starts_on": row.starts_on,
+                "place": row.place,
+                "active": row.active,
+            }
+            for row in models.training_course.objects.order_by("starts_on", "name_zh", "pk")
+        ],
+    }
 
 
 def _exported(value: object) -> object:

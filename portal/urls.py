@@ -20,6 +20,10 @@ urlpatterns = [
     path("staff/audit/", include("applications.audit_urls")),
     path("staff/", include("applications.staff.urls")),
     path("supervision/", include("applications.supervision.urls")),
+    path("registry/", include("eligibility.registry.urls")),
+    path("matching/", include("eligibility.matching.urls")),
+    path("invitations/", include("applications.outreach.urls")),
+    path("budgets/", include("applications.budgets.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from applications.documents import required_documents
+from applications.documents import application_required_documents
 from applications.models import OPEN_STATUSES, Application, CaseEvent, Document, Status
 from applications.services.notifications import notify_applicant
 from applications.services.transitions import application_transition
@@ -19,13 +19,15 @@ from eligibility.models import Programme
 from eligibility.parameter_cache import parameters_in_force
 from eligibility.regions import same_city, served_region_name
 from eligibility.results import ProgrammeResult
+from eligibility.rules import PROGRAMMES
 from portal.language import join_list
 
-STEPS = ("personal", "situation", "payment", "documents")
+STEPS = ("personal", "situation", "project", "payment", "documents")
 # The name of each step as its page heading says it, for messages that point back to it.
 STEP_TITLES = {
     "personal": gettext_lazy("About you"),
     "situation": gettext_lazy("Your situation"),
+    "project": gettext_lazy("The project"),
     "payment": gettext_lazy("Where we pay you"),
     "documents": gettext_lazy("Documents"),
 }
@@ -48,10 +50,19 @@ class AlreadyApplied(Exception):
 
 
 def steps_for(application: Application) -> tuple[str, ...]:
-    """The form's steps; a programme that pays nothing asks no bank account."""
-    if application.programme.per == Programme.Per.NONE:
-        return tuple(step for step in STEPS if step != "payment")
-    return STEPS
+    """The form's steps. Only a programme the portal pays (it ends in a payment schedule,
+    not in a partner's service: ``ProgrammeRules.fulfilment`` is None) asks for a bank
+    account — not the loan, which the partner bank pays out, nor the tax deduction. Only a
+    programme that asks for more (the construction project of a project cover) has that step."""
+    from applications.services.fulfilment import PROGRAMME_DETAILS_STEP, programme_details_fields
+
+    skipped = set()
+    rules = PROGRAMMES.get(application.programme.slug)
+    if application.programme.per == Programme.Per.NONE or (rules is not None and rules.fulfilment is not None):
+        skipped.add("payment")
+    if not programme_details_fields(application.programme):
+        skipped.add(PROGRAMME_DETAILS_STEP)
+    return tuple(step for step in STEPS if step not in skipped)
 
 
 def first_unfinished_step(application: Application) -> str | None:
@@ -134,7 +145,15 @@ def application_save_personal(
     personal = ["full_name", "id_number", "id_number_hash", "mobile", "address"]  # the hash follows the number
     fields = [*personal, "facts", *_mark_done(application, "personal")]
     application.save(update_fields=[*fields, "updated_at"])
+    _registry_answers_compared(application, "personal")
     return application
+
+
+def _registry_answers_compared(application: Application, step: str) -> None:
+    """Answers taken from a department's registry are confirmed or flagged as corrected (``applications.outreach``)."""
+    from applications.outreach.services import prefill_compare
+
+    prefill_compare(application=application, step=step)
 
 
 @transaction.atomic
@@ -150,6 +169,7 @@ def application_save_facts(*, application: Application, facts: dict) -> Applicat
     application.facts = merged
     fields = ["facts", *_mark_done(application, "situation")]
     application.save(update_fields=[*fields, "updated_at"])
+    _registry_answers_compared(application, "situation")
     return application
 
 
@@ -176,7 +196,7 @@ def application_mark_documents_done(*, application: Application) -> Application:
 def missing_document_kinds(application: Application) -> list[str]:
     """The required document kinds with no file yet, in the order the documents step lists them."""
     have = {document.kind for document in application.documents.all()}
-    return [kind for kind in required_documents(application.programme.slug, application.facts) if kind not in have]
+    return [kind for kind in application_required_documents(application) if kind not in have]
 
 
 def missing_documents(application: Application) -> list[str]:

@@ -143,6 +143,11 @@ def case_actions(*, application: Application, person) -> frozenset[str]:
         first = next((a for a in application.approvals.all() if a.stage == Approval.Stage.FIRST), None)
         if first is None or first.approver_id != person.pk:
             actions.add("approve")
+    elif status in (Status.APPROVED, Status.REFERRED) and (application.assigned_to_id == person.pk or supervisor):
+        from applications.services.fulfilment import awaits_outcome
+
+        if awaits_outcome(application):  # a programme without cash: its outcome (services.fulfilment)
+            actions.add("fulfil")
     return frozenset(actions)
 
 
@@ -408,7 +413,10 @@ def application_approve(*, application: Application, caseworker, note: str = "",
             # Only a case in review can be approved: this raises the clear IllegalTransition.
             application_transition(application=locked, to_status=Status.APPROVED, actor=actor)
         Approval.objects.create(application=locked, stage=Approval.Stage.FIRST, approver=actor, amount=amount.value)
-        if amount.needs_second_approval:
+        over_budget = _budget_excess(locked, amount, actor)
+        if over_budget is not None:
+            details["over_budget"] = over_budget.as_details()  # "would exceed the budget": a supervisor decides
+        if amount.needs_second_approval or over_budget is not None:
             _decision(actor, locked, "first_approval", request, **details)
             application_transition(application=locked, to_status=Status.PENDING_APPROVAL, actor=actor, note=note)
         else:
@@ -417,6 +425,19 @@ def application_approve(*, application: Application, caseworker, note: str = "",
     application.status = locked.status
     application.amount = locked.amount
     return locked
+
+
+def _budget_excess(application: Application, amount: ApprovalAmount, actor):
+    """A caseworker's approval of a cash subsidy whose instalments would take a year's committed
+    amount above that year's budget waits for a supervisor (``applications.budgets``), even below
+    the four-eyes threshold. A supervisor's own approval is that supervisor's decision."""
+    if actor.is_supervisor or amount.value is None:
+        return None
+    from applications.budgets.selectors import approval_budget_excess, instalments_of
+
+    today = timezone.localdate()
+    instalments = instalments_of(per=amount.per, value=amount.value, periods=amount.periods, approved_on=today)
+    return approval_budget_excess(programme=application.programme, instalments=instalments, on=today)
 
 
 def _approve_finally(

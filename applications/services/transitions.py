@@ -1,6 +1,8 @@
 """The application state machine.
 
 draft → submitted → in_review → info_requested → submitted … → approved | rejected;
+an approved case of a programme without cash → served, or for the loan → referred →
+served | partner_declined;
 above the four-eyes threshold in_review → pending_approval → approved (a
 supervisor's second approval); a caseworker may release a claimed case back to
 submitted; withdrawn from any state before a decision. Once the reply to a
@@ -44,11 +46,20 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     Status.INFO_REQUESTED: frozenset({Status.SUBMITTED, Status.RECONSIDERATION, Status.IN_REVIEW, Status.WITHDRAWN}),
     # A supervisor gives the second approval, refuses, or sends the case back.
     Status.PENDING_APPROVAL: frozenset({Status.APPROVED, Status.REJECTED, Status.IN_REVIEW, Status.WITHDRAWN}),
-    Status.APPROVED: frozenset(),
+    # A programme without cash goes on to its outcome (applications.services.fulfilment): served, or
+    # for the loan first referred to the guarantee centre and bank, which grant it or decline it.
+    Status.APPROVED: frozenset({Status.REFERRED, Status.SERVED}),
     Status.REJECTED: frozenset({Status.RECONSIDERATION}),
     Status.WITHDRAWN: frozenset(),
     Status.RECONSIDERATION: frozenset({Status.IN_REVIEW, Status.WITHDRAWN}),
+    Status.REFERRED: frozenset({Status.SERVED, Status.PARTNER_DECLINED}),
+    Status.SERVED: frozenset(),
+    Status.PARTNER_DECLINED: frozenset(),
 }
+# The moves after an approval, to the outcome of a programme without cash.
+OUTCOME_TRANSITIONS = frozenset(
+    (start, target) for start in (Status.APPROVED, Status.REFERRED) for target in ALLOWED_TRANSITIONS[start]
+)
 
 # A case in these states waits in its region's queue for somebody to claim it.
 QUEUE_STATUSES = (Status.SUBMITTED, Status.RECONSIDERATION)

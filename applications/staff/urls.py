@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from applications.staff import views
+from applications.staff import fulfilment, views
 
 app_name = "staff"
 
@@ -21,4 +21,5 @@ urlpatterns = [
     re_path(rf"{CASE}/request-info/$", views.case_request_info, name="request_info"),
     re_path(rf"{CASE}/return/$", views.case_return, name="return"),
     re_path(rf"{CASE}/resume-review/$", views.case_resume_review, name="resume_review"),
+    re_path(rf"{CASE}/outcome/$", fulfilment.case_outcome, name="outcome"),
 ]

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from applications import selectors_follow_up, selectors_staff
+from applications.budgets.selectors import over_budget_reason
 from applications.facts_form import describe_facts
 from applications.models import ReasonCode, Status
 from applications.services import review
@@ -37,6 +38,7 @@ from applications.staff.forms import (
     ReturnForm,
     RevealForm,
 )
+from applications.staff.fulfilment_forms import fulfilment_case_context
 from applications.staff.masking import mask_bank_account, mask_id_number
 from eligibility.dates import age_on
 from eligibility.fact_labels import staff_fact_label
@@ -124,6 +126,8 @@ def _case_context(request, application, *, revealed: dict | None = None, **forms
         "application": application,
         "actions": review.case_actions(application=application, person=request.user),
         "amount": review.approval_amount(application),
+        # Why it waits for a supervisor: the approval would exceed the budget (applications.budgets).
+        "over_budget": over_budget_reason(application),
         "identity": {
             "id_number": revealed.get("id_number") or mask_id_number(application.id_number),
             "bank_account": revealed.get("bank_account") or mask_bank_account(application.bank_account),
@@ -147,6 +151,7 @@ def _case_context(request, application, *, revealed: dict | None = None, **forms
         "reason_codes_exist": ReasonCode.objects.filter(active=True).exists(),
         "resume_form": forms.get("resume_form") or ResumeReviewForm(),
         **_follow_up_context(application),
+        **fulfilment_case_context(application, forms.get("outcome_form")),
     }
 
 

@@ -14,7 +14,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from openpyxl import Workbook
 
+from applications import selectors_fulfilment
 from applications import selectors_supervision as selectors
+from applications.budgets import dashboard as budget_dashboard
 from applications.services.payments import payments_export
 from applications.supervision import charts
 from applications.supervision.forms import PaymentPeriodForm
@@ -53,6 +55,11 @@ def dashboard(request):
                 charts.committed_chart(programmes),
             ],
             "loans": [(row, charts.money_text(row.loans_approved)) for row in loans],
+            # applications.budgets: budgets of the year and the registry funnel (templates/budgets/partials/).
+            **budget_dashboard.dashboard_sections(today=today, programmes=[row.programme for row in programmes]),
+            "outcomes": selectors_fulfilment.outcomes_by_programme(
+                region=region, programmes=[row.programme for row in programmes]
+            ),
         },
     )
 

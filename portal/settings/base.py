@@ -48,6 +48,10 @@ INSTALLED_APPS = [
     "portal.accounts",
     "eligibility",
     "applications",
+    "eligibility.registry",
+    "eligibility.matching",
+    "applications.outreach",
+    "applications.budgets",
 ]
 
 MIDDLEWARE = [
@@ -237,6 +241,16 @@ CELERY_BEAT_SCHEDULE: dict = {
     "remind-information-requests": {
         "task": "applications.remind_information_requests",
         "schedule": crontab(minute=0, hour=9),
+    },
+    # The registry matched against every programme (eligibility.matching), by night; the
+    # invitations of the newly eligible are made at its end and sent in the morning.
+    "match-registry": {"task": "matching.registry_match", "schedule": crontab(minute=0, hour=2)},
+    # Invitations (applications.outreach): each person's waiting ones in one message, at most one a
+    # week; in the morning, after the night's matching run. What a gateway refused is sent again by the sweep.
+    "send-invitations": {"task": "outreach.send_invitations", "schedule": crontab(minute=30, hour=9)},
+    "send-due-invitation-messages": {
+        "task": "outreach.send_due_invitation_messages",
+        "schedule": float(LINGHUO_SWEEP_SECONDS),
     },
 }
 

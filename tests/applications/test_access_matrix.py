@@ -103,6 +103,20 @@ MATRIX = {
     "supervision:payments": ("GET", "/supervision/payments/", (L, 403, 403, 403, 403, 200, 403)),
     "supervision:payments_csv": ("GET", "/supervision/payments.csv{period}", (L, 403, 403, 403, 403, 200, 403)),
     "supervision:payments_xlsx": ("GET", "/supervision/payments.xlsx{period}", (L, 403, 403, 403, 403, 200, 403)),
+    "supervision:referrals": ("GET", "/supervision/referrals/", (L, 403, 403, 403, 403, 200, 403)),
+    "supervision:referrals_csv": ("GET", "/supervision/referrals.csv{period}", (L, 403, 403, 403, 403, 200, 403)),
+    "supervision:referrals_xlsx": ("GET", "/supervision/referrals.xlsx{period}", (L, 403, 403, 403, 403, 200, 403)),
+    "staff:outcome": ("POST", "/staff/cases/{case}/outcome/", (L, 404, 404, OK, 404, OK, 404)),
+    # Department registries and budgets: policy admins only
+    "registry:imports": ("GET", "/registry/imports/", (L, 403, 403, 403, 403, 403, 200)),
+    "registry:import_detail": ("GET", "/registry/imports/999999/", (L, 403, 403, 403, 403, 403, 404)),
+    "registry:import_status": ("GET", "/registry/imports/999999/status/", (L, 403, 403, 403, 403, 403, 404)),
+    "registry:person_lookup": ("GET", "/registry/persons/", (L, 403, 403, 403, 403, 403, 200)),
+    "budgets:budgets": ("GET", "/budgets/", (L, 403, 403, 403, 403, 403, 200)),
+    # Invitations: by random token only; an unknown one is not found for anybody
+    "outreach:invitation": ("GET", "/invitations/{token}/", (404,) * 7),
+    "outreach:opt_out": ("GET", "/invitations/{token}/opt-out/", (404,) * 7),
+    "outreach:apply": ("GET", "/invitations/{token}/apply/", (L, 404, 404, 404, 404, 404, 404)),
     # The admin: policy admins only, everyone else to the admin's login; the audit trail is the supervisors' (above)
     "admin": ("GET", "/admin/", ("admin_login",) * 6 + (200,)),
     "admin (audit trail)": ("GET", "/admin/applications/auditentry/", ("admin_login",) * 6 + (403,)),
@@ -166,6 +180,7 @@ def world():
         "case": case.reference,
         "slug": case.programme.slug,
         "period": "?from=2026-01-01&to=2026-12-31",
+        "token": "00000000-0000-4000-8000-000000000000",
         "doc_draft": documents["draft"].token,
         "ddp": documents["draft"].pk,
         "draft_url": f"/applications/drafts/{draft.pk}/",

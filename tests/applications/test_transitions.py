@@ -1,7 +1,12 @@
 import pytest
 
 from applications.models import CaseEvent, Status
-from applications.services.transitions import ALLOWED_TRANSITIONS, IllegalTransition, application_transition
+from applications.services.transitions import (
+    ALLOWED_TRANSITIONS,
+    OUTCOME_TRANSITIONS,
+    IllegalTransition,
+    application_transition,
+)
 from tests.factories import ApplicationFactory, CaseworkerFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,12 +36,15 @@ def test_withdrawn_from_any_state_before_a_decision(start):
 
 
 FINAL = (Status.APPROVED, Status.REJECTED, Status.WITHDRAWN)
-# A refusal may be reconsidered (tests/applications/test_reconsideration.py): the one move after a decision.
+# A refusal may be reconsidered (tests/applications/test_reconsideration.py), and an approval of a
+# programme without cash goes on to its outcome (tests/applications/test_fulfilment.py): the moves after a decision.
 AFTER_A_DECISION = [
     (final, target)
     for final in FINAL
     for target in Status
-    if target not in FINAL and (final, target) != (Status.REJECTED, Status.RECONSIDERATION)
+    if target not in FINAL
+    and (final, target) != (Status.REJECTED, Status.RECONSIDERATION)
+    and (final, target) not in OUTCOME_TRANSITIONS
 ]
 
 

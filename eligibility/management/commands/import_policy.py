@@ -43,6 +43,8 @@ class Command(BaseCommand):
             ("parameter updated", report.parameters_updated),
             ("value added", report.values_added),
             ("future value changed", report.values_changed),
+            ("incubator site added", report.sites_added),
+            ("training course added", report.courses_added),
         ):
             for item in items:
                 self.stdout.write(f"{label}: {item}")

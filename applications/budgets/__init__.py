@@ -1,0 +1,1 @@
+"""Yearly budgets of the cash programmes, committed and paid against them."""

@@ -1,0 +1,148 @@
+"""Invitations to the people a department's registry shows as eligible (免申即享), the messages that carry
+them, and what an application took over from the registry.
+
+An ``Invitation`` is one person and one programme, never two for the same pair; an
+``InvitationMessage`` carries all of a person's waiting invitations at once, at most
+one a week (``applications.outreach.services``). Messages are kept here, not in
+``applications.Notification``, because most people of a registry have no account and
+a notification needs a recipient who has one; they are delivered with the same
+gateways and the same retries as the portal's outbox.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from applications.crypto import EncryptedTextField
+
+
+class InvitationMessage(models.Model):
+    """One message to one person, covering one or more invitations."""
+
+    class Channel(models.TextChoices):
+        SMS = "sms", _("SMS")
+        EMAIL = "email", _("E-mail")
+        INBOX = "inbox", _("Inbox")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting to be sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Could not be sent")
+
+    person = models.ForeignKey(
+        "registry.RegistryPerson",
+        on_delete=models.CASCADE,
+        related_name="invitation_messages",
+        verbose_name=_("person"),
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    language = models.CharField(_("language"), max_length=10)
+    # A mobile number or an e-mail address: personal data, encrypted like the registry's own.
+    address = EncryptedTextField(_("sent to"), blank=True)
+    # The account whose inbox receives the message (channel "inbox").
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("message"))
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("invitation message")
+        verbose_name_plural = _("invitation messages")
+        indexes = [
+            models.Index(fields=["person", "created_at"]),
+            models.Index(fields=["state", "next_attempt_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"invitation message {self.pk} by {self.channel} to person {self.person_id}"
+
+
+class Invitation(models.Model):
+    """A person the registry shows as eligible for a programme, asked to apply."""
+
+    person = models.ForeignKey(
+        "registry.RegistryPerson", on_delete=models.CASCADE, related_name="invitations", verbose_name=_("person")
+    )
+    programme = models.ForeignKey(
+        "eligibility.Programme", on_delete=models.CASCADE, related_name="invitations", verbose_name=_("programme")
+    )
+    run = models.ForeignKey(
+        "matching.MatchRun",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invitation_rows",
+        verbose_name=_("matching run"),
+    )
+    # The invitation's address (``/invitations/<token>/``): random, so one link gives no way to guess another.
+    token = models.UUIDField(_("link token"), default=uuid.uuid4, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created at"))
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    message = models.ForeignKey(
+        InvitationMessage,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invitations",
+        verbose_name=_("message"),
+    )
+    opened_at = models.DateTimeField(_("first opened at"), null=True, blank=True)
+    application = models.ForeignKey(
+        "applications.Application",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invitations",
+        verbose_name=_("application"),
+    )
+
+    class Meta:
+        ordering = ["person", "programme__position"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        constraints = [
+            # Never twice for the same programme.
+            models.UniqueConstraint(fields=["person", "programme"], name="invitation_one_per_programme"),
+        ]
+
+    def __str__(self) -> str:
+        return f"invitation of person {self.person_id} to {self.programme_id}"
+
+
+class PrefilledFact(models.Model):
+    """One answer of an application that was taken over from the registry: which department
+    provided it and on what date, and whether the person confirmed or corrected it.
+
+    ``fact`` is a catalogue fact, or ``full_name`` / ``mobile`` for the personal details.
+    ``value`` is what the registry held (as JSON), encrypted: it includes names and numbers.
+    """
+
+    application = models.ForeignKey(
+        "applications.Application", on_delete=models.CASCADE, related_name="prefilled_facts"
+    )
+    fact = models.CharField(_("answer"), max_length=40)
+    value = EncryptedTextField(_("value in the registry"))
+    source = models.CharField(_("department"), max_length=30)
+    provided_on = models.DateField(_("provided on"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    corrected_at = models.DateTimeField(_("corrected at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["application", "id"]
+        verbose_name = _("answer taken from a registry")
+        verbose_name_plural = _("answers taken from registries")
+        constraints = [models.UniqueConstraint(fields=["application", "fact"], name="prefilled_fact_once")]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.fact} from {self.source}"

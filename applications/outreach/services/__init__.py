@@ -1,0 +1,27 @@
+"""Writes of outreach: invitations made from a matching run, the weekly messages that carry
+them, the one-tap opt-out, and applications pre-filled from the registry."""
+
+from applications.outreach.services.creation import invitations_create
+from applications.outreach.services.opening import invitation_opened, registry_person_opt_out
+from applications.outreach.services.prefill import (
+    InvitationIdentityMismatch,
+    invitation_application_start,
+    prefill_compare,
+)
+from applications.outreach.services.sending import (
+    invitation_message_deliver,
+    invitation_messages_send_due,
+    invitations_send,
+)
+
+__all__ = [
+    "InvitationIdentityMismatch",
+    "invitation_application_start",
+    "invitation_message_deliver",
+    "invitation_messages_send_due",
+    "invitation_opened",
+    "invitations_create",
+    "invitations_send",
+    "prefill_compare",
+    "registry_person_opt_out",
+]
