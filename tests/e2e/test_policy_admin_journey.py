@@ -63,6 +63,8 @@ def test_a_new_rate_from_tomorrow_leaves_today_unchanged(new_page):
     field(page, _("Valid from") + ":").fill(tomorrow.isoformat())
     field(page, _("Value") + ":").fill("0.60")
     field(page, _("Note") + ":").fill("2027 年预算调整")
+    # Before saving, the effect on pending applications and the registry is shown.
+    page.get_by_role("button", name=_("Preview the effect")).click()
     page.get_by_role("button", name=_("Add the value")).click()
     # The admin capitalises a message's first letter: "Si.subsidy_rate: …" (reported).
     expect(page.locator(".messagelist")).to_contain_text("si.subsidy_rate", ignore_case=True)

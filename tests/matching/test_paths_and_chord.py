@@ -7,6 +7,7 @@ import pytest
 
 from eligibility.matching.models import MatchRun, PersonState
 from eligibility.matching.services import registry_match
+from eligibility.models import Programme
 from tests.matching.helpers import AS_OF, GRADUATE, forget_matching, registry_person, results_of
 from tests.own_redis import own_redis  # noqa: F401 (fixture)
 
@@ -86,3 +87,23 @@ def test_the_chord_on_two_workers_gives_the_results_of_one_process(own_redis):  
     assert run.state == MatchRun.State.DONE, run.failure
     assert (run.persons, run.chunks, run.distributed) == (60, 9, True)
     assert results_of() == in_one_process
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)  # outside a transaction the next chunk is read by a thread
+def test_reading_ahead_in_a_thread_gives_the_same_results():
+    if not Programme.objects.exists():  # an earlier test that committed has emptied the database
+        from django.apps import apps
+
+        from eligibility.policy_file import load_shipped_catalogue
+
+        load_shipped_catalogue(apps, None)
+    _registry(30)
+    registry_match(as_of=AS_OF, chunk_size=4, fast=False)
+    by_orm = results_of()
+    forget_matching()
+    run = registry_match(as_of=AS_OF, chunk_size=4)
+    assert run.chunks == 8 and results_of() == by_orm and len(by_orm) == 30 * Programme.objects.count() > 0
+    from eligibility.matching.whatif import whatif_preview
+
+    assert whatif_preview(parameter_key="si.subsidy_rate", value="0.60", valid_from=AS_OF).persons == 30
