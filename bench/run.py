@@ -479,7 +479,7 @@ def http_report(r: dict) -> list[str]:
         f"| screening, whole request (test client) | {cost['screening_ms']:.2f} |",
         f"| … of which the parameter set (policy version read from the shared cache) | "
         f"{cost['screening_parameters_ms']:.2f} |",
-        f"| … of which `evaluate` of eight programmes, parameters in hand | {cost['screening_evaluate_ms']:.2f} |",
+        f"| … of which `evaluate` of every programme, parameters in hand | {cost['screening_evaluate_ms']:.2f} |",
         f"| … of which explanations rendered in one language (`results_to_dict`) | {cost['screening_render_ms']:.2f} |",
         f"| … of which the rest beyond the trivial view (body, parsing, DRF, JSON response) | {other_ms:.2f} |",
         f"| SQL queries of a warm screening | {cost['screening_queries']} |",
@@ -491,8 +491,8 @@ def http_report(r: dict) -> list[str]:
     why = (
         f"in process a screening takes {cost['screening_ms']:.2f} ms against {cost['trivial_ms']:.2f} ms for the "
         f"trivial view; of the {extra:.2f} ms more, {cost['screening_parameters_ms']:.2f} ms are the round trip to "
-        f"the shared cache for the policy version, {cost['screening_evaluate_ms']:.2f} ms the evaluation of eight "
-        f"programmes, {cost['screening_render_ms']:.2f} ms the explanations, {other_ms:.2f} ms the rest (reading "
+        f"the shared cache for the policy version, {cost['screening_evaluate_ms']:.2f} ms the evaluation of every "
+        f"programme, {cost['screening_render_ms']:.2f} ms the explanations, {other_ms:.2f} ms the rest (reading "
         "and checking the body, DRF, the JSON answer). Under load the workers also share two CPUs with wrk. "
         "A view that does nothing costs so little that any real work weighs against it"
     )
@@ -521,7 +521,7 @@ def http_report(r: dict) -> list[str]:
                 else f", short of {TARGET_OPENFISCA_RATIO}× by {TARGET_OPENFISCA_RATIO - openfisca_ratio:.2f} "
                 f"({(1 - openfisca_ratio / TARGET_OPENFISCA_RATIO) * 100:.0f}% fewer requests than the target). "
                 "Why: OpenFisca's Flask app computes one rule and answers two numbers, with no middleware; the "
-                "screening API decides eight programmes, writes every criterion's explanation and goes through "
+                "screening API decides every programme, writes every criterion's explanation and goes through "
                 f"the portal's whole middleware stack (sessions, CSRF, authentication, OTP, axes, CSP: "
                 f"{cost['trivial_ms']:.2f} ms a request even for the trivial view)."
             ),

@@ -61,7 +61,7 @@ from eligibility.parameter_set import ParameterSet
 logger = logging.getLogger(__name__)
 
 DEFAULT_CHUNK_SIZE = 100_000
-PERS: tuple[str, ...] = (*Programme.Per.values, "year")
+PERS: tuple[str, ...] = tuple(Programme.Per.values)
 ELIGIBLE_CODE = int(TRUE)
 _SAFE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
