@@ -93,6 +93,11 @@ class World:
         if kwarg == "token" and endpoint.name.startswith("applications:document"):
             unknown = "00000000-0000-4000-8000-000000000000"
             return [str(d.token) for d in [*self.documents, *self.draft_documents]] + [unknown]
+        if kwarg == "token" and endpoint.namespace == "outreach":
+            from applications.outreach.models import Invitation
+
+            unknown = "00000000-0000-4000-8000-000000000000"
+            return [str(token) for token in Invitation.objects.values_list("token", flat=True)[:3]] + [unknown]
         if kwarg == "token":
             return [self.reset_token, "set-password", "abc-123", "x" * 200]
         # A parameter nobody has seen yet: a row of the model it is named after, else plain values.
