@@ -96,7 +96,9 @@ def test_chart_text_is_at_least_body_size(new_page, viewport):
     sizes = page.evaluate(_RENDERED_SIZES)
     assert sizes, "no chart drawn"
     assert min(sizes) >= body - 0.01, f"chart text rendered at {min(sizes):.1f}px, body text is {body}px"
-    assert page.locator("svg.bar-chart:visible").count() == 4  # one drawing of each chart
+    assert (
+        page.locator("svg.bar-chart:visible").count() == 6
+    )  # one drawing of each of the six charts (budgets and funnel included)
 
 
 def test_revealing_a_number_with_a_reason_shows_it_once(new_page):

@@ -158,7 +158,7 @@ def test_the_command_refuses_a_date_it_cannot_read():
         call_command("match_registry", "--as-of", "1 March")
 
 
-@pytest.mark.django_db(transaction=True)  # the chord is sent on commit
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the chord is sent on commit
 def test_the_command_runs_the_chord_in_process_without_a_broker(settings):
     if settings.REDIS_URL:
         pytest.skip("with Redis the chord goes to workers (tests/matching/test_paths_and_chord.py)")

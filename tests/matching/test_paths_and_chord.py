@@ -60,6 +60,7 @@ def test_the_copy_path_and_the_orm_path_give_the_same_results():
 
 @pytest.mark.postgres
 @pytest.mark.redis
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the workers see only what is committed
 def test_the_chord_on_two_workers_gives_the_results_of_one_process(own_redis):  # noqa: F811
     from portal.celery import app
 
@@ -90,7 +91,9 @@ def test_the_chord_on_two_workers_gives_the_results_of_one_process(own_redis):  
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)  # outside a transaction the next chunk is read by a thread
+@pytest.mark.django_db(
+    transaction=True, serialized_rollback=True
+)  # outside a transaction the next chunk is read by a thread
 def test_reading_ahead_in_a_thread_gives_the_same_results():
     if not Programme.objects.exists():  # an earlier test that committed has emptied the database
         from django.apps import apps
