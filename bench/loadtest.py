@@ -58,12 +58,70 @@ CATALOGUE_EXAMPLE = {
         "pays_flexible_pension": True,
     },
 }
-TARGETS = ("trivial", "screening", "openfisca")
+TARGETS = ("trivial", "screening", "openfisca", "screening_varied", "openfisca_varied")
 LABELS = {
     "trivial": "trivial Django JSON view (`GET /bench/trivial`)",
     "screening": "`POST /api/v1/screenings`, one person (catalogue example)",
     "openfisca": "OpenFisca 46.0.1 web API `POST /calculate`, same person",
+    "screening_varied": "`POST /api/v1/screenings`, a new random person each request",
+    "openfisca_varied": "OpenFisca `POST /calculate`, the same random persons",
 }
+# Random persons, drawn by wrk itself for every request (LuaJIT), the same way for both
+# targets: born 1964–2003, two in three college graduates (graduated 2021 to early 2024),
+# one in five with employment difficulties, any employment form, any of Quzhou's six
+# districts and counties or Beijing. Every fact OpenFisca's model reads is given.
+_RANDOM_PERSON_LUA = """
+local threads = 0
+function setup(thread) threads = threads + 1; thread:set("seed", threads) end
+function init(args) math.randomseed(os.time() * 7 + (seed or 0) * 7919) end
+local noon = os.time{year = 1964, month = 1, day = 1, hour = 12}
+local graduations = os.time{year = 2021, month = 1, day = 1, hour = 12}
+local regions = {"330802", "330803", "330822", "330824", "330825", "330881", "110101"}
+local forms = {FORMS}
+local function day(start, span) return os.date("!%Y-%m-%d", start + math.random(0, span) * 86400) end
+local function yes(share) return math.random() < share end
+local function flag(value) return value and "true" or "false" end
+function person()
+  return {
+    birth_date = day(noon, 14600), graduation_date = day(graduations, 1150),
+    college_graduate = yes(0.66), employment_difficulty = yes(0.2), employed = yes(0.4),
+    form = math.random(1, #forms), pension = yes(0.5), medical = yes(0.3),
+    region = regions[math.random(1, #regions)],
+  }
+end
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+"""
+
+_SCREENING_BODY_LUA = """
+function request()
+  local p = person()
+  local groups = {}
+  if p.college_graduate then groups[#groups + 1] = '"college_graduate"' end
+  if p.employment_difficulty then groups[#groups + 1] = '"employment_difficulty"' end
+  local body = '{"as_of":"AS_OF","facts":{"region":"' .. p.region .. '","birth_date":"' .. p.birth_date
+    .. '","groups":[' .. table.concat(groups, ",") .. '],"graduation_date":"' .. p.graduation_date
+    .. '","employed_since_graduation":' .. flag(p.employed) .. ',"employment_form":"' .. forms[p.form]
+    .. '","pays_flexible_pension":' .. flag(p.pension) .. ',"pays_flexible_medical":' .. flag(p.medical) .. '}}'
+  return wrk.format(nil, nil, nil, body)
+end
+"""
+
+_OPENFISCA_BODY_LUA = """
+function request()
+  local p = person()
+  local function input(name, value) return '"' .. name .. '":{"PERIOD":' .. value .. '}' end
+  local body = '{"persons":{"person":{' .. table.concat({
+    input("birth_date", '"' .. p.birth_date .. '"'), input("graduation_date", '"' .. p.graduation_date .. '"'),
+    input("region", p.region), input("college_graduate", flag(p.college_graduate)),
+    input("employment_difficulty", flag(p.employment_difficulty)),
+    input("employed_since_graduation", flag(p.employed)), input("employment_form", p.form - 1),
+    input("pays_flexible_pension", flag(p.pension)), input("pays_flexible_medical", flag(p.medical)),
+    input("flexible_si_eligible", "null"), input("flexible_si_monthly_cents", "null"),
+  }, ",") .. '}}}'
+  return wrk.format(nil, nil, nil, body)
+end
+"""
 
 
 def openfisca_body(params: dict, employment_forms: list[str]) -> dict:
@@ -201,6 +259,17 @@ def _post_script(folder: Path, name: str, body: dict, headers: dict[str, str] | 
     return path
 
 
+def _varied_script(folder: Path, name: str, *, as_of: str, employment_forms: list[str]) -> Path:
+    """A wrk script that sends a new random person each request, to the screening API
+    (``screening_varied``) or to OpenFisca (``openfisca_varied``)."""
+    forms = ", ".join(json.dumps(form) for form in employment_forms)
+    body = _SCREENING_BODY_LUA if name == "screening_varied" else _OPENFISCA_BODY_LUA
+    text = _RANDOM_PERSON_LUA.replace("FORMS", forms) + body.replace("AS_OF", as_of).replace("PERIOD", as_of[:7])
+    path = folder / f"{name}.lua"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def _header_script(folder: Path, name: str, headers: dict[str, str]) -> Path:
     path = folder / f"{name}.lua"
     path.write_text(
@@ -298,10 +367,15 @@ def measure(params: dict, employment_forms: list[str], *, rounds: int = 3, secon
             "screening": f"{base}/api/v1/screenings",
             "openfisca": f"http://127.0.0.1:{of_port}/calculate",
         }
+        urls |= {"screening_varied": urls["screening"], "openfisca_varied": urls["openfisca"]}
         scripts = {
             "trivial": None,
             "screening": _post_script(folder, "screening", CATALOGUE_EXAMPLE),
             "openfisca": _post_script(folder, "openfisca", openfisca_body(params, employment_forms)),
+            **{
+                name: _varied_script(folder, name, as_of=params["as_of"], employment_forms=employment_forms)
+                for name in ("screening_varied", "openfisca_varied")
+            },
         }
         cookie = {"Cookie": f"{COOKIE_NAME}={cookie_value}"}
         results_script = _header_script(folder, "results", cookie)

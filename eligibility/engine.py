@@ -94,21 +94,68 @@ def proving_documents(slug: str, facts: Facts, as_of: date, *, parameters: Param
     return list(PROGRAMMES[slug].documents(context))
 
 
-def _parameter_keys(rules) -> tuple[str, ...]:
-    """The parameter keys a programme's rules read, worked out once per rules object."""
-    found = _PARAMETER_KEYS.get(rules)
+def _parameters_used(rules, parameters: ParameterSet) -> dict[str, ParameterInForce]:
+    """The parameters a programme's rules read, with their values in ``parameters``:
+    worked out once per parameter set and programme (and shared: not to be changed)."""
+    per_set = _PARAMETERS_USED.get(parameters)
+    if per_set is None:
+        per_set = _PARAMETERS_USED[parameters] = {}
+    found = per_set.get(rules)
     if found is None:
-        found = _PARAMETER_KEYS[rules] = rules.parameter_keys()
+        found = per_set[rules] = {key: parameters.get(key) for key in rules.parameter_keys()}
     return found
 
 
-_PARAMETER_KEYS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_PARAMETERS_USED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _decide(criterion, context: Context, decided: dict[type, CriterionResult]) -> CriterionResult:
     found = decided.get(criterion)
     if found is None:
-        found = decided[criterion] = criterion.evaluate(context)
+        found = decided[criterion] = _remembered(criterion, facts_read(criterion), context, criterion.evaluate)
+    return found
+
+
+# A criterion's result depends only on the facts its rule's leaves read (each leaf
+# reads one fact, ``Node.fact``), the date, the region served and the parameters:
+# one decided for an earlier person with the same values of those facts is this
+# person's result too, explanation included (rendered once per language). Kept per
+# parameter set (a policy change brings a new set, and the old results go with it),
+# per date and region; emptied when it holds ``MEMO_LIMIT``.
+# ``tests/eligibility/test_criterion_memo.py`` proves that criteria read no other fact.
+MEMO_LIMIT = 50_000
+_MEMOS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_FACTS_READ: dict[object, tuple[str, ...]] = {}
+
+
+def _in_catalogue_order(names: set[str]) -> tuple[str, ...]:
+    return tuple(name for name in FACT_FIELDS if name in names)
+
+
+def facts_read(criterion) -> tuple[str, ...]:
+    """The facts a criterion's rule reads, in catalogue order."""
+    found = _FACTS_READ.get(criterion)
+    if found is None:
+        names = {leaf.fact for leaf in criterion.rule.leaves() if leaf.fact}
+        found = _FACTS_READ[criterion] = _in_catalogue_order(names)
+    return found
+
+
+def _remembered(subject, names: tuple[str, ...], context: Context, make):
+    per_date = _MEMOS.get(context.parameters)
+    if per_date is None:
+        per_date = _MEMOS[context.parameters] = {}
+    memo = per_date.get((context.as_of, context.region_served))
+    if memo is None:
+        memo = per_date[(context.as_of, context.region_served)] = {}
+    facts = context.facts
+    key = (subject, *[facts.get(name) for name in names])
+    found = memo.get(key)
+    if found is None:
+        found = make(context)
+        if len(memo) >= MEMO_LIMIT:
+            memo.clear()
+        memo[key] = found
     return found
 
 
@@ -145,7 +192,7 @@ def _evaluate_programme(
         amount_text=rules.amount.explain(context, amount) if amount else None,
         criteria=criteria,
         missing_facts=[name for name in FACT_FIELDS if name in missing],
-        parameters_used={key: context.parameter(key) for key in _parameter_keys(rules)},
+        parameters_used=_parameters_used(rules, context.parameters),
         programme=programme,
         see_also=see_also,
         decided_by=rules.decided_by,

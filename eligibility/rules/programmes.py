@@ -668,6 +668,8 @@ class ProgrammeRules:
         self.fulfilment = fulfilment
         # Who decides, when a partner does and not this portal (a gettext_lazy text).
         self.decided_by = decided_by
+        # (position, criterion) of the criteria that have links, which ``links`` looks at.
+        self._linking = tuple((index, c) for index, c in enumerate(self.criteria) if c.see_also)
 
     @property
     def per(self) -> str:
@@ -682,10 +684,12 @@ class ProgrammeRules:
 
     def links(self, context: Context, results: list[CriterionResult]) -> tuple[Link, ...]:
         """The links the failed criteria point to (``results`` are those of ``criteria``, in order)."""
+        if not self._linking:
+            return ()
         return tuple(
             link
-            for criterion, result in zip(self.criteria, results, strict=True)
-            for link in criterion.links(context, result.passed)
+            for index, criterion in self._linking
+            for link in criterion.links(context, results[index].passed)
         )
 
     def parameter_keys(self) -> tuple[str, ...]:
