@@ -13,9 +13,12 @@ Measures, on the shipped catalogue's parameters (no database):
 4. HTTP (``bench/loadtest.py``): a trivial Django JSON view, ``POST /api/v1/screenings``
    and OpenFisca's web API ``/calculate``, each under gunicorn with 2 sync workers,
    ``wrk -t2 -c16 -d10s`` in interleaved rounds, on DATABASE_URL and REDIS_URL when set;
-   and the screener's results page, one request at a time.
+   and the screener's results page, one request at a time;
+5. registry matching and the what-if preview on PostgreSQL (``bench/registry_match.py``) at
+   1,000,000 registry persons (``BENCH_REGISTRY_PERSONS``), on a database of its own beside
+   DATABASE_URL's; skipped, with the reason printed, without PostgreSQL.
 
-``python bench/run.py [--persons N] [--rounds R] [--no-http] [--no-write]``
+``python bench/run.py [--persons N] [--rounds R] [--no-http] [--no-registry] [--no-write]``
 """
 
 import argparse
@@ -44,6 +47,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 
 from bench import loadtest  # noqa: E402
+from bench import registry_match as registry_bench  # noqa: E402
 from eligibility import columns  # noqa: E402
 from eligibility.columns import GROUP_BIT, PersonTable, evaluate_columns  # noqa: E402
 from eligibility.engine import evaluate  # noqa: E402
@@ -239,6 +243,7 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="print the results, do not write PERFORMANCE.md")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved wrk rounds of the HTTP bench")
     parser.add_argument("--no-http", action="store_true", help="leave out the HTTP bench (wrk, gunicorn)")
+    parser.add_argument("--no-registry", action="store_true", help="leave out registry matching (PostgreSQL)")
     args = parser.parse_args()
     n = args.persons
     parameters = catalogue_parameters(AS_OF)
@@ -280,6 +285,11 @@ def main() -> None:
     results["openfisca"] = openfisca(known, parameters)
     results["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     results["load_after"] = os.getloadavg()
+    results["registry"] = (
+        {"skipped": "--no-registry"}
+        if args.no_registry
+        else registry_bench.bench_registry_or_skip(os.environ.get("DATABASE_URL"))
+    )
     print(json.dumps(results, indent=2))
     if not args.no_write:
         path = REPO / "docs" / "PERFORMANCE.md"
@@ -379,6 +389,7 @@ def report(r: dict) -> str:
     else:
         lines += ["- flexible-si-subsidy against OpenFisca: not measured (`.venv-bench` missing; run `make bench`)."]
     lines += ["", *http_report(r), ""]
+    lines += [*registry_bench.registry_report(r.get("registry")), ""]
     lines += [
         "## Statuses found (all programmes)",
         "",

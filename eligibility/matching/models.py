@@ -2,11 +2,12 @@
 
 Rows are written only by ``eligibility.matching.services`` (``registry_match``):
 set-based, one chunk of persons at a time. A result row is rewritten only when
-the person's results change (``PersonDigest`` tells, without reading the rows),
+the person's results change (``PersonState.digest`` tells, without reading the rows),
 so ``MatchResult.run`` is the run that last changed it and ``updated_at`` when.
 """
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -51,7 +52,13 @@ class MatchRun(models.Model):
 
 
 class MatchResult(models.Model):
-    """The latest result of one registry person for one programme."""
+    """The latest result of one registry person for one programme.
+
+    A row is created when matching first finds the person eligible or needing
+    information for the programme, and then follows the result (also back to
+    not eligible). No row means not eligible (``ineligible``, or the programme
+    is not in force): most of a registry's results, which are not written.
+    """
 
     class Status(models.TextChoices):
         ELIGIBLE = "eligible", _("eligible")
@@ -59,14 +66,18 @@ class MatchResult(models.Model):
         NEEDS_INFO = "needs_info", _("more information needed")
         NOT_IN_FORCE = "not_in_force", _("not in force")
 
-    # A million persons have eight rows each: every index costs each write. The unique
+    # A million persons have millions of rows: every index costs each write. The unique
     # (person, programme) serves look-ups by person, (programme, status) those by programme.
+    # The references are kept by Django (CASCADE when a person or programme is deleted), not checked
+    # by the database on each of millions of writes (the checks took 40 % of a first run). A row
+    # written for a person deleted at that very moment is never read: readers join the person.
     person = models.ForeignKey(
         "registry.RegistryPerson",
         on_delete=models.CASCADE,
         related_name="match_results",
         verbose_name=_("person"),
         db_index=False,
+        db_constraint=False,
     )
     programme = models.ForeignKey(
         "eligibility.Programme",
@@ -74,6 +85,7 @@ class MatchResult(models.Model):
         related_name="match_results",
         verbose_name=_("programme"),
         db_index=False,
+        db_constraint=False,
     )
     status = models.CharField(_("status"), max_length=20, choices=Status.choices)
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2, null=True, blank=True)
@@ -110,35 +122,35 @@ class MatchResult(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["person", "programme"], name="match_result_one_per_programme"),
         ]
-        indexes = [models.Index(fields=["programme", "status"], name="match_result_programme_status")]
+        indexes = [
+            models.Index(fields=["programme", "status"], name="match_result_programme_status"),
+            # The invitations of a run (outreach.invitation_candidates): its eligible rows, without a scan
+            # of every row; it costs only the writes of eligible rows.
+            models.Index(fields=["run"], condition=Q(status="eligible"), name="match_result_run_eligible"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.person_id} · {self.programme_id}: {self.status}"
 
 
 class PersonState(models.Model):
-    """What matching keeps of one registry person between runs.
-
-    - ``facts``: the person's facts in the column evaluator's fixed-width
-      encoding (``services.FACTS_DTYPE``), decoded from the registry's jsonb
-      when the registry row was last changed; ``source_version`` and
-      ``source_tuple`` are the row version's PostgreSQL ``xmin`` and ``ctid``
-      then (any change of the row makes a version with others), so a
-      run decodes again only the rows changed since (``layout`` tells an
-      encoding of another catalogue apart). Only the PostgreSQL path uses them.
-    - ``digest``: a 64-bit digest of the person's results for every programme,
-      as last written; a run rewrites the person's ``MatchResult`` rows only
-      when the digest of the new results differs.
+    """What matching keeps of one registry person between runs: ``digest``, a
+    64-bit digest of the person's results for every programme as last written;
+    a run rewrites the person's ``MatchResult`` rows only when the digest of the
+    new results differs. (The facts themselves are read from the registry's
+    ``facts_vector``, see ``eligibility.registry.fact_vector``.)
     """
 
+    # Kept by Django (CASCADE), not checked by the database on each write: a first run writes a million
+    # (the checks, which lock each registry row, took a quarter of it); runs read states joined to persons.
     person = models.OneToOneField(
-        "registry.RegistryPerson", on_delete=models.CASCADE, primary_key=True, related_name="match_state"
+        "registry.RegistryPerson",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="match_state",
+        db_constraint=False,
     )
     digest = models.BigIntegerField(default=0)
-    source_version = models.BigIntegerField(default=-1)
-    source_tuple = models.BigIntegerField(default=-1)  # the row version's ctid, block × 65536 + item
-    layout = models.BigIntegerField(default=0)
-    facts = models.BinaryField(default=b"")
 
     class Meta:
         verbose_name = _("matching state of a person")

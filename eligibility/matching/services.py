@@ -3,23 +3,35 @@
 ``registry_match`` evaluates every registry person on ``as_of`` with the column
 evaluator (``eligibility.columns``: the same rule trees as the screener) and
 keeps, per person and programme, the latest status and amount
-(``MatchResult``). It streams the registry in chunks of ids, so memory does not
-grow with the registry; each chunk is read, evaluated and written in one
+(``MatchResult``). It reads the registry in chunks of persons, so memory does
+not grow with the registry; each chunk is evaluated and written in one
 transaction (``match_chunk``), and a chunk run twice writes nothing the second time.
 
-Writes are set-based and only of what changed: the results of each person are
-summed up in a 64-bit digest (``PersonState``) read with the facts; a person
-whose digest is unchanged is not written. Of a changed person, a row is
-rewritten only when its status, amount or periods differ.
+What is kept, and what is written:
+
+- ``MatchResult`` rows exist for the results that say something about a person:
+  a row is created when a person is found eligible or when information is
+  needed; once created, it follows the person's result (also back to not
+  eligible). No row means not eligible (``ineligible`` or ``not_in_force``):
+  the readers (invitations, the budgets forecast, the funnel) read eligible rows
+  only. Of a million persons and fifteen programmes, some 85 % of the results
+  are "not eligible": they are not written.
+- ``PersonState.digest`` sums up each person's results for every programme in
+  64 bits; a person whose digest is unchanged is not written at all. Of a
+  changed person, the rows that exist or are now to be created are sent, and a
+  row is rewritten only when its status, amount or periods differ.
 
 Two paths with one answer:
 
-- PostgreSQL: the facts are decoded server-side from the jsonb into integer
-  columns (``_fact_sql``: dates as days since 1970-01-01, yes/no as 1/0/-1,
-  codes as their index, groups as a bitmask) and read with one binary
-  ``COPY ... TO STDOUT`` per chunk, which numpy reads in place (every field has
-  a fixed width); results go back by binary ``COPY`` into a temporary table and
-  one ``INSERT ... ON CONFLICT DO UPDATE``.
+- PostgreSQL: the registry keeps each person's facts encoded for the column
+  evaluator, in the generated column ``facts_vector``
+  (``eligibility.registry.fact_vector``, computed by PostgreSQL on every write
+  of the row). A chunk is one binary ``COPY ... TO STDOUT`` of the persons' ids,
+  vectors and kept digests (a merge join on the two primary keys), which numpy
+  reads in place: no jsonb is decoded. Outside a transaction the next chunk is
+  read by a thread on its own connection while this one is evaluated and
+  written. Results go back by binary ``COPY`` into a temporary table and one
+  ``INSERT ... ON CONFLICT DO UPDATE``.
 - Any other database (SQLite in tests and ``make demo``): the ORM, with
   ``parse_facts`` and ``PersonTable.from_facts``.
 
@@ -27,13 +39,13 @@ When the run is done, ``applications.outreach.services.invitations_create``
 makes the invitations of the persons newly eligible (``MatchResult.first_eligible_run``).
 """
 
+import contextlib
 import logging
-import re
+import queue
 import select
+import threading
 import time
-import zlib
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 
@@ -42,28 +54,25 @@ import psycopg
 from django.db import connection, transaction
 from django.utils import timezone
 
-from eligibility.columns import (
-    CODES,
-    GROUP_CODES,
-    INT_CEILING,
-    STATUSES,
-    TRUE,
-    PersonTable,
-    ProgrammeColumns,
-    evaluate_columns,
-)
-from eligibility.facts import FACT_FIELDS, FactsInvalid, FactType, parse_facts
+from eligibility.columns import STATUSES, TRUE, PersonTable, ProgrammeColumns, evaluate_columns
+from eligibility.facts import FactsInvalid, parse_facts
 from eligibility.matching.models import MatchResult, MatchRun, PersonState
 from eligibility.models import Programme
 from eligibility.parameter_cache import parameters_in_force
 from eligibility.parameter_set import ParameterSet
+from eligibility.registry import fact_vector
+from eligibility.results import PERIODIC
+from eligibility.rules import PROGRAMMES
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_CHUNK_SIZE = 100_000
 PERS: tuple[str, ...] = tuple(Programme.Per.values)
 ELIGIBLE_CODE = int(TRUE)
-_SAFE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+# A result row is created only for these statuses; see the module.
+CREATED_FOR = np.array(
+    [STATUSES.index(MatchResult.Status.ELIGIBLE), STATUSES.index(MatchResult.Status.NEEDS_INFO)], dtype=np.uint8
+)
 
 
 def _registry_person_model():
@@ -77,11 +86,12 @@ def _registry_person_model():
 
 @dataclass
 class ChunkRead:
-    """The persons of one chunk: their ids, their facts as a ``PersonTable`` and the digest last written."""
+    """The persons of one chunk: their ids (ascending), their facts as a ``PersonTable`` and the digest last
+    written (0 where the person has none yet)."""
 
     ids: np.ndarray  # int64
     table: PersonTable
-    digest: np.ndarray  # int64, 0 where the person has none yet
+    digest: np.ndarray  # int64
 
 
 @dataclass
@@ -99,24 +109,59 @@ class ChunkCounts:
         return {"persons": self.persons, "eligible": self.eligible, "results_written": self.results_written}
 
 
-def _mix(z: np.ndarray) -> np.ndarray:
-    """splitmix64's finaliser: every input bit reaches every output bit."""
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
+_MIX_1, _MIX_2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+_GOLDEN = 0x9E3779B97F4A7C15
+
+
+def _absorb(digest: np.ndarray, part: np.ndarray, spare: np.ndarray) -> None:
+    """``digest = g(digest ^ part)`` in place, ``g`` a bijection (an odd multiplier, then an xor-shift): for
+    a given digest, different parts give different digests, so a change in one part always shows."""
+    np.bitwise_xor(digest, part, out=digest)
+    np.multiply(digest, _MIX_1, out=digest)
+    np.right_shift(digest, np.uint64(31), out=spare)
+    np.bitwise_xor(digest, spare, out=digest)
+
+
+def _finish(digest: np.ndarray, spare: np.ndarray) -> None:
+    """splitmix64's finaliser, in place: every bit of the state reaches every bit of the digest."""
+    for shift, factor in ((30, _MIX_1), (27, _MIX_2), (31, None)):
+        np.right_shift(digest, np.uint64(shift), out=spare)
+        np.bitwise_xor(digest, spare, out=digest)
+        if factor is not None:
+            np.multiply(digest, factor, out=digest)
+
+
+def stored_form(columns: ProgrammeColumns) -> tuple[np.ndarray, np.ndarray]:
+    """(cents, periods) of each person as a result row keeps them: -1 where there is no amount, or no periods."""
+    cents = np.where(columns.has_amount, columns.amount_cents, -1)
+    periods = np.where(columns.has_amount & (columns.max_periods >= 0), columns.max_periods, -1)
+    return cents, periods
 
 
 def results_digest(results: dict[str, ProgrammeColumns], programme_ids: dict[str, int], n: int) -> np.ndarray:
-    """A 64-bit digest of each person's status, amount and periods for every programme (never 0)."""
-    digest = np.full(n, 0x9E3779B97F4A7C15, dtype=np.uint64)
+    """A 64-bit digest of each person's status, amount and periods for every programme, as the result rows
+    keep them (never 0: 0 is "no digest yet").
+
+    Of a programme without amounts only the status is taken (its cents and periods are -1 for everyone),
+    of one paid once or as a loan the status and cents (its periods are -1)."""
+    digest = np.full(n, _GOLDEN, dtype=np.uint64)
+    spare = np.empty(n, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for slug, columns in results.items():
-            tag = np.uint64(programme_ids[slug] * 64 + PERS.index(columns.per))
-            cents = np.where(columns.has_amount, columns.amount_cents, -1).astype(np.int64).view(np.uint64)
-            for part in (columns.status.astype(np.uint64) + (tag << np.uint64(3)), cents, columns.max_periods):
-                digest = _mix(digest ^ np.asarray(part).astype(np.int64).view(np.uint64))
+            tag = np.uint64(((programme_ids[slug] * 8 + PERS.index(columns.per)) * _GOLDEN) % 2**64)
+            word = columns.status.astype(np.uint64)  # the status in the low 2 bits, the periods above them
+            rules = PROGRAMMES.get(slug)
+            if rules is None or rules.amount is not None:
+                cents, periods = stored_form(columns)
+                _absorb(digest, cents.view(np.uint64), spare)
+                if columns.per in PERIODIC:
+                    word |= periods.view(np.uint64) << np.uint64(2)
+            word ^= tag
+            _absorb(digest, word, spare)
+        _finish(digest, spare)
     signed = digest.view(np.int64)
-    return np.where(signed == 0, 1, signed)
+    signed[signed == 0] = 1
+    return signed
 
 
 def _evaluate(read: ChunkRead, as_of: date, parameters: ParameterSet, programme_ids: dict[str, int]):
@@ -144,21 +189,43 @@ class ResultRows:
         return len(self.person_id)
 
 
-def _result_rows(ids, results, changed, programme_ids) -> ResultRows:
+def _result_rows(ids, results, changed, programme_ids, existing: np.ndarray) -> ResultRows:
+    """The rows to write of the persons ``changed`` (positions): for each programme, those whose result is
+    one a row is created for, and those whose row exists (``existing``: changed × programmes, bool)."""
     parts = {key: [] for key in ("person_id", "programme_id", "status", "cents", "per", "periods")}
-    for slug, columns in results.items():
-        count = len(changed)
-        parts["person_id"].append(ids[changed])
+    for position, (slug, columns) in enumerate(results.items()):
+        status = columns.status[changed]
+        wanted = np.isin(status, CREATED_FOR) | existing[:, position]
+        taken = changed[wanted]
+        count = len(taken)
+        cents, periods = stored_form(columns)
+        parts["person_id"].append(ids[taken])
         parts["programme_id"].append(np.full(count, programme_ids[slug], dtype=np.int64))
-        parts["status"].append(columns.status[changed].astype(np.int16))
-        parts["cents"].append(np.where(columns.has_amount[changed], columns.amount_cents[changed], -1))
+        parts["status"].append(status[wanted].astype(np.int16))
+        parts["cents"].append(cents[taken])
         parts["per"].append(np.full(count, PERS.index(columns.per), dtype=np.int16))
-        periods = np.where(columns.has_amount & (columns.max_periods >= 0), columns.max_periods, -1)
-        parts["periods"].append(periods[changed].astype(np.int32))
-    return ResultRows(**{key: np.concatenate(values) if values else np.zeros(0) for key, values in parts.items()})
+        parts["periods"].append(periods[taken].astype(np.int32))
+    dtypes = {"person_id": np.int64, "programme_id": np.int64, "status": np.int16, "cents": np.int64}
+    dtypes.update({"per": np.int16, "periods": np.int32})
+    return ResultRows(
+        **{key: np.concatenate(values) if values else np.zeros(0, dtype=dtypes[key]) for key, values in parts.items()}
+    )
 
 
-# --- Chunks of ids -------------------------------------------------------------------------------------
+def _existing_matrix(ids: np.ndarray, keys: tuple[np.ndarray, np.ndarray], positions: dict[int, int], width: int):
+    """changed persons × programmes: True where a result row exists (``keys``: person and programme ids)."""
+    matrix = np.zeros((len(ids), width), dtype=bool)
+    people, programmes = keys
+    if len(people):
+        rows = np.searchsorted(ids, people)
+        inside = (rows < len(ids)) & (ids[np.minimum(rows, len(ids) - 1)] == people)
+        columns = np.array([positions.get(int(p), -1) for p in programmes], dtype=np.int64)
+        inside &= columns >= 0
+        matrix[rows[inside], columns[inside]] = True
+    return matrix
+
+
+# --- Chunks of ids (the chord's) -------------------------------------------------------------------------
 
 
 def chunk_ranges(chunk_size: int) -> list[tuple[int, int]]:
@@ -188,113 +255,12 @@ def _uses_copy(fast: bool | None = None) -> bool:
 # --- PostgreSQL: read by binary COPY ---------------------------------------------------------------------
 
 
-def _literal(text: str) -> str:
-    if not _SAFE_NAME.fullmatch(text):  # names and codes are the catalogue's own: lower-case words
-        raise ValueError(f"Not a catalogue name: {text!r}")
-    return f"'{text}'"
-
-
-_DATE_WIDTH = len("YYYY-MM-DD")
-_NO_DATE = "0000-00-00"
-
-
-def _fact_sql(name: str, fact_type: FactType) -> tuple[str, str]:
-    """(SQL of the fixed-width encoding of fact ``name`` from its text ``f_<name>``, numpy type of the field).
-
-    What costs the server little: the text of a date as its ten characters (numpy
-    turns them into days), a yes/no or a code as its index, groups as a bitmask
-    found with ``strpos`` in the list's text, numbers as integers (amounts in cents).
-    """
-    text = f"f_{name}"
-    if fact_type == FactType.DATE:
-        return f"rpad(COALESCE({text}, '{_NO_DATE}'), {_DATE_WIDTH})", f"S{_DATE_WIDTH}"
-    if fact_type == FactType.BOOL:
-        return f"(CASE {text} WHEN 'true' THEN 1 WHEN 'false' THEN 0 ELSE -1 END)::int4", ">i4"
-    if fact_type == FactType.REGION:
-        return f"COALESCE({text}::int4, -1)", ">i4"
-    if fact_type == FactType.GROUPS:
-        bits = " | ".join(
-            f"(CASE WHEN strpos({text}, '\"' || {_literal(code)} || '\"') > 0 THEN {1 << index} ELSE 0 END)"
-            for index, code in enumerate(GROUP_CODES)
-        )
-        return f"(CASE WHEN {text} LIKE '[%' THEN {bits} ELSE -1 END)::int4", ">i4"
-    if fact_type in CODES:
-        cases = " ".join(f"WHEN {_literal(code)} THEN {index}" for index, code in enumerate(CODES[fact_type]))
-        return f"(CASE {text} {cases} ELSE -1 END)::int4", ">i4"
-    if fact_type == FactType.INT:
-        # LEAST would pass over a NULL (unknown) and give the ceiling: unknown is tested first.
-        return f"(CASE WHEN {text} IS NULL THEN -1 ELSE LEAST({text}::numeric, {INT_CEILING})::int8 END)", ">i8"
-    if fact_type == FactType.DECIMAL:
-        return f"COALESCE(ROUND({text}::numeric * 100)::int8, -1)", ">i8"
-    raise ValueError(f"No SQL encoding for facts of type {fact_type} ({name})")
-
-
-def _facts_dtype() -> np.dtype:
-    """The fixed-width record of one person's facts, as the server sends it and ``PersonState.facts`` keeps it."""
-    return np.dtype([(name, _fact_sql(name, fact.type)[1]) for name, fact in FACT_FIELDS.items()])
-
-
-FACTS_DTYPE = _facts_dtype()
-# Tells the encoding of this catalogue's facts from another's (a new fact, a new code).
-LAYOUT = zlib.crc32(repr((FACTS_DTYPE.descr, GROUP_CODES, sorted(CODES.items()))).encode())
-
-
-# A row version's place (ctid) in binary: the block (4 bytes) and the item in it (2 bytes).
-TID = "V6"
-
-
-def tuple_ids(raw: np.ndarray) -> np.ndarray:
-    """ctid values (binary, ``V6``) as one number each: block × 65536 + item."""
-    parts = np.frombuffer(raw.tobytes(), dtype=np.dtype([("block", ">u4"), ("item", ">u2")]))
-    return parts["block"].astype(np.int64) * 65536 + parts["item"].astype(np.int64)
-
-
 def _with_lengths(fields: list[tuple[str, str]]) -> np.dtype:
     """The dtype of a binary COPY row of these fixed-width fields (a field count, then length and value of each)."""
     described: list[tuple[str, str]] = [("field_count", ">i2")]
     for name, kind in fields:
         described += [(f"{name}_len", ">i4"), (name, kind)]
     return np.dtype(described)
-
-
-def _range_join(person_table: str, state_table: str) -> str:
-    return (
-        f"FROM {person_table} AS p LEFT JOIN {state_table} AS s "
-        "ON s.person_id = p.id AND s.person_id BETWEEN {first} AND {last} WHERE p.id BETWEEN {first} AND {last}"
-    )
-
-
-def _decode_sql() -> tuple[str, np.dtype]:
-    """COPY of the persons ``IDS`` decoded from the jsonb (those whose kept facts are stale)."""
-    person_table = connection.ops.quote_name(_registry_person_model()._meta.db_table)
-    texts = ", ".join(f"p.facts ->> {_literal(name)} AS f_{name}" for name in FACT_FIELDS)
-    selected = ["id", "version", "tuple"] + [_fact_sql(name, fact.type)[0] for name, fact in FACT_FIELDS.items()]
-    # OFFSET 0 keeps the inner query apart, so that each fact's text is looked up once.
-    query = (
-        f"COPY (SELECT {', '.join(selected)} FROM (SELECT p.id::int8 AS id, p.xmin AS version, p.ctid AS tuple, "  # noqa: S608
-        f"{texts} "
-        f"FROM {person_table} AS p WHERE p.id = ANY('{{IDS}}'::int8[]) ORDER BY p.id OFFSET 0) AS facts) "
-        "TO STDOUT (FORMAT binary)"
-    )
-    return query, _with_lengths([("id", ">i8"), ("version", ">u4"), ("tuple", TID), *FACTS_DTYPE.descr])
-
-
-def _kept_sql() -> tuple[str, np.dtype]:
-    """COPY of every person of a range with what matching kept of them (the staleness is told by numpy)."""
-    person_table = connection.ops.quote_name(_registry_person_model()._meta.db_table)
-    state_table = connection.ops.quote_name(PersonState._meta.db_table)
-    width = FACTS_DTYPE.itemsize
-    query = (
-        f"COPY (SELECT p.id::int8, p.xmin, p.ctid, COALESCE(s.source_version, -1), COALESCE(s.source_tuple, -1), "
-        "COALESCE(s.layout, 0), "
-        f"COALESCE(s.digest, 0), (CASE WHEN length(s.facts) = {width} THEN s.facts "
-        f"ELSE decode(repeat('00', {width}), 'hex') END) {_range_join(person_table, state_table)} ORDER BY p.id) "
-        "TO STDOUT (FORMAT binary)"
-    )
-    # xmin is sent as it is (4 bytes): turned into text and a number it would cost the server more than the rest.
-    fields = [("id", ">i8"), ("version", ">u4"), ("tuple", TID), ("source_version", ">i8"), ("source_tuple", ">i8")]
-    fields += [("layout", ">i8"), ("digest", ">i8")]
-    return query, _with_lengths([*fields, ("facts", f"V{width}")])
 
 
 _BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00"
@@ -310,61 +276,12 @@ def _binary_rows(data: bytes, dtype: np.dtype) -> np.ndarray:
     if body % dtype.itemsize:
         raise ValueError("A binary COPY row has an unexpected width (a NULL where none was expected?)")
     rows = np.frombuffer(data, dtype=dtype, count=body // dtype.itemsize, offset=start)
-    lengths = [name for name in dtype.names if name.endswith("_len")]
-    for name in lengths:
-        width = dtype[name[: -len("_len")]].itemsize
-        if len(rows) and np.any(rows[name] != width):
-            raise ValueError(f"{name[: -len('_len')]}: a field of the COPY has not the expected width {width}")
+    for name in dtype.names:
+        if name.endswith("_len") and len(rows):
+            width = dtype[name[: -len("_len")]].itemsize
+            if np.any(rows[name] != width):
+                raise ValueError(f"{name[: -len('_len')]}: a field of the COPY has not the expected width {width}")
     return rows
-
-
-def dates_from_text(text: np.ndarray) -> np.ndarray:
-    """``datetime64[D]`` of fixed-width ``YYYY-MM-DD`` texts (``S10``), NaT for ``0000-00-00``.
-
-    The digits are read as numbers and the days counted by the civil calendar
-    (Howard Hinnant's ``days_from_civil``), without parsing a string at a time.
-    """
-    raw = np.frombuffer(text.tobytes(), dtype=np.uint8).reshape(-1, _DATE_WIDTH).astype(np.int64) - ord("0")
-    digits = raw[:, [0, 1, 2, 3, 5, 6, 8, 9]]
-    dashes = raw[:, [4, 7]] == ord("-") - ord("0")
-    if len(raw) and (np.any((digits < 0) | (digits > 9)) or not np.all(dashes)):
-        raise ValueError("A registry date is not written YYYY-MM-DD")
-    year = digits[:, 0] * 1000 + digits[:, 1] * 100 + digits[:, 2] * 10 + digits[:, 3]
-    month = digits[:, 4] * 10 + digits[:, 5]
-    day = digits[:, 6] * 10 + digits[:, 7]
-    unknown = (year == 0) & (month == 0) & (day == 0)
-    year_m = np.where(month <= 2, year - 1, year)
-    era = np.floor_divide(year_m, 400)
-    year_of_era = year_m - era * 400
-    day_of_year = (153 * (month + np.where(month > 2, -3, 9)) + 2) // 5 + day - 1
-    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
-    days = era * 146097 + day_of_era - 719468
-    known = ~unknown
-    if np.any(known & ((month < 1) | (month > 12) | (day < 1) | (day > 31) | (year < 1))):
-        raise ValueError("A registry date does not exist")
-    column = days.astype("datetime64[D]")
-    column[unknown] = np.datetime64("NaT")
-    return column
-
-
-def _table_from_rows(rows: np.ndarray) -> PersonTable:
-    n = len(rows)
-    columns: dict[str, np.ndarray] = {}
-    groups_known = np.zeros(n, dtype=bool)
-    for name, fact in FACT_FIELDS.items():
-        raw = rows[name]
-        if fact.type == FactType.DATE:
-            columns[name] = dates_from_text(raw)
-        elif fact.type == FactType.GROUPS:
-            groups_known = raw >= 0
-            columns[name] = np.where(groups_known, raw, 0)
-        elif fact.type in (FactType.BOOL, *CODES):
-            columns[name] = raw.astype(np.int8)
-        elif fact.type == FactType.REGION:
-            columns[name] = raw.astype(np.int32)
-        else:
-            columns[name] = raw.astype(np.int64)
-    return PersonTable.from_columns(n, groups_known=groups_known, **columns)
 
 
 def _copy_out(statement: str, dtype: np.dtype) -> np.ndarray:
@@ -382,7 +299,7 @@ def _copy_out(statement: str, dtype: np.dtype) -> np.ndarray:
         blocks = []
         while True:
             # Without blocking, and waiting in select() (which lets other threads run) when nothing has come:
-            # the next chunk is read by a thread while this one is evaluated (``registry_match``).
+            # the next chunk is read by a thread while this one is evaluated.
             size, data = pgconn.get_copy_data(1)
             if size > 0:
                 blocks.append(bytes(data))
@@ -400,49 +317,57 @@ def _copy_out(statement: str, dtype: np.dtype) -> np.ndarray:
     return _binary_rows(b"".join(blocks), dtype)
 
 
-@dataclass
-class CopyRead(ChunkRead):
-    version: np.ndarray = None  # the registry rows' xmin
-    tuple_id: np.ndarray = None  # and where the row version lies (ctid): one transaction may change a row
-    facts: np.ndarray = None  # FACTS_DTYPE records
-    stale: np.ndarray = None  # bool: decoded afresh in this read
-
-
-def _read_copy(first: int, last: int) -> CopyRead:
-    """The persons of ids ``first``..``last``: kept facts where the registry row has not changed since, the
-    others decoded from the jsonb (two COPYs; the second only when some changed)."""
-    kept_query, kept_dtype = _kept_sql()
-    kept = _copy_out(kept_query.format(first=int(first), last=int(last)), kept_dtype)
-    ids = kept["id"].astype(np.int64)
-    facts = np.frombuffer(kept["facts"].tobytes(), dtype=FACTS_DTYPE).copy()
-    version = kept["version"].astype(np.int64)
-    tuple_id = tuple_ids(kept["tuple"])
-    stale = (kept["source_version"] != version) | (kept["source_tuple"] != tuple_id) | (kept["layout"] != LAYOUT)
-    digest = kept["digest"].astype(np.int64)
-    if stale.any():
-        decode_query, decode_dtype = _decode_sql()
-        wanted = ",".join(str(int(pk)) for pk in ids[stale])
-        decoded = _copy_out(decode_query.replace("IDS", wanted), decode_dtype)
-        positions = np.searchsorted(ids, decoded["id"].astype(np.int64))
-        for name in FACTS_DTYPE.names:
-            facts[name][positions] = decoded[name]
-        version[positions] = decoded["version"]
-        tuple_id[positions] = tuple_ids(decoded["tuple"])
-        found = np.zeros(len(ids), dtype=bool)
-        found[positions] = True
-        present = ~stale | found  # a person deleted between the two reads is left out
-        if not present.all():
-            kept_arrays = (ids, facts, version, tuple_id, stale, digest)
-            ids, facts, version, tuple_id, stale, digest = (a[present] for a in kept_arrays)
-    return CopyRead(
-        ids=ids,
-        table=_table_from_rows(facts),
-        digest=digest,
-        version=version,
-        tuple_id=tuple_id,
-        facts=facts,
-        stale=stale,
+def _vector_source() -> str:
+    """What a read takes the fact vector from: the registry's column when it holds this catalogue's layout,
+    else the same encoding computed from the jsonb (slower, the same answer) until a migration rebuilds it."""
+    table = _registry_person_model()._meta.db_table
+    if fact_vector.column_layout(connection, table) == fact_vector.LAYOUT:
+        return f"p.{connection.ops.quote_name(fact_vector.COLUMN)}"
+    logger.warning(
+        "The registry's %s is missing or of another catalogue's layout: matching encodes the facts itself "
+        "(slower). Run the migrations (eligibility.registry.fact_vector.facts_vector_refresh).",
+        fact_vector.COLUMN,
     )
+    return fact_vector.vector_sql("p.facts")
+
+
+_READ_FIELDS = [("id", ">i8"), ("vector", f"V{fact_vector.VECTOR_DTYPE.itemsize}")]
+READ_DTYPE = _with_lengths(_READ_FIELDS)
+READ_WITH_DIGEST_DTYPE = _with_lengths([*_READ_FIELDS, ("digest", ">i8")])
+
+
+def _read_sql(source: str, *, digests: bool, first: int, last: int | None = None, limit: int | None = None) -> str:
+    """COPY of the persons with ids from ``first`` to ``last`` (or the first ``limit`` with an id above
+    ``first``): id, fact vector (from ``source``) and, with ``digests``, the digest kept (0: none).
+
+    Both sides are read in id order over their primary keys (a merge join): the range is given to both."""
+    person_table = connection.ops.quote_name(_registry_person_model()._meta.db_table)
+    state_table = connection.ops.quote_name(PersonState._meta.db_table)
+    if last is not None:
+        range_p, range_s, tail = (
+            f"p.id BETWEEN {int(first)} AND {int(last)}",
+            f"BETWEEN {int(first)} AND {int(last)}",
+            "",
+        )
+    else:
+        range_p, range_s, tail = f"p.id > {int(first)}", f"> {int(first)}", f" LIMIT {int(limit)}"
+    columns = f"p.id, {source}"
+    join = ""
+    if digests:
+        columns += ", COALESCE(s.digest, 0)"
+        join = f" LEFT JOIN {state_table} AS s ON s.person_id = p.id AND s.person_id {range_s}"
+    return (
+        f"COPY (SELECT {columns} FROM {person_table} AS p{join} WHERE {range_p} ORDER BY p.id{tail}) "  # noqa: S608
+        "TO STDOUT (FORMAT binary)"
+    )
+
+
+def _read_copy(statement: str, *, digests: bool) -> ChunkRead:
+    rows = _copy_out(statement, READ_WITH_DIGEST_DTYPE if digests else READ_DTYPE)
+    ids = rows["id"].astype(np.int64)
+    vectors = np.frombuffer(rows["vector"].tobytes(), dtype=fact_vector.VECTOR_DTYPE)
+    digest = rows["digest"].astype(np.int64) if digests else np.zeros(len(ids), dtype=np.int64)
+    return ChunkRead(ids=ids, table=fact_vector.table_from_vectors(vectors, ids), digest=digest)
 
 
 # --- PostgreSQL: write by binary COPY and one upsert ---------------------------------------------------------
@@ -461,19 +386,40 @@ def _binary_copy_data(columns: list[tuple[np.ndarray, str]]) -> bytes:
 
 _STAGE_RESULTS = "matching_stage_results"
 _STAGE_STATES = "matching_stage_states"
+_KEYS_DTYPE = _with_lengths([("person_id", ">i8"), ("programme_id", ">i8")])
 
 
-def _write_copy(run: MatchRun, as_of: date, rows: ResultRows, read: CopyRead, digest: np.ndarray) -> int:
+def _existing_keys_copy(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(person ids, programme ids) of the result rows of the persons ``ids`` (ascending)."""
+    table = connection.ops.quote_name(MatchResult._meta.db_table)
+    if len(ids) > 1000 and len(ids) * 4 > ids[-1] - ids[0]:
+        # Most persons of a range (a first run): the range, read in order, is cheaper than a list of ids.
+        where = f"person_id BETWEEN {int(ids[0])} AND {int(ids[-1])}"
+    else:
+        where = f"person_id = ANY('{{{','.join(str(int(pk)) for pk in ids)}}}'::int8[])"
+    rows = _copy_out(
+        f"COPY (SELECT person_id, programme_id FROM {table} WHERE {where}) TO STDOUT (FORMAT binary)",  # noqa: S608
+        _KEYS_DTYPE,
+    )
+    return rows["person_id"].astype(np.int64), rows["programme_id"].astype(np.int64)
+
+
+def _stage(raw, name: str, columns_sql: str, data: bytes) -> None:
+    raw.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ({columns_sql}) ON COMMIT DELETE ROWS")
+    raw.execute(f"TRUNCATE {name}")  # a chunk inside a caller's transaction: empty it here
+    with raw.copy(f"COPY {name} FROM STDIN (FORMAT binary)") as copy:
+        copy.write(data)
+
+
+def _write_copy(run: MatchRun, as_of: date, rows: ResultRows, ids: np.ndarray, digest: np.ndarray) -> int:
+    """Upserts ``rows`` and the digests of the persons ``ids``; the number of result rows written."""
     result_table = connection.ops.quote_name(MatchResult._meta.db_table)
     state_table = connection.ops.quote_name(PersonState._meta.db_table)
     written = 0
     with connection.cursor() as cursor:
         raw = cursor.cursor
+        raw.execute("SET LOCAL jit = off")  # compiling these statements would cost more than running them
         if len(rows):
-            raw.execute(
-                f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE_RESULTS} (person_id int8, programme_id int8, "
-                "status int2, cents int8, per int2, periods int4) ON COMMIT DELETE ROWS"
-            )
             data = _binary_copy_data(
                 [
                     (rows.person_id, ">i8"),
@@ -484,9 +430,12 @@ def _write_copy(run: MatchRun, as_of: date, rows: ResultRows, read: CopyRead, di
                     (rows.periods, ">i4"),
                 ]
             )
-            raw.execute(f"TRUNCATE {_STAGE_RESULTS}")  # a chunk inside a caller's transaction: empty it here
-            with raw.copy(f"COPY {_STAGE_RESULTS} FROM STDIN (FORMAT binary)") as copy:
-                copy.write(data)
+            _stage(
+                raw,
+                _STAGE_RESULTS,
+                "person_id int8, programme_id int8, status int2, cents int8, per int2, periods int4",
+                data,
+            )
             raw.execute(
                 f"INSERT INTO {result_table} AS m (person_id, programme_id, status, amount, per, max_periods, run_id, "  # noqa: S608
                 "first_eligible_on, first_eligible_run_id, updated_at) "
@@ -494,7 +443,7 @@ def _write_copy(run: MatchRun, as_of: date, rows: ResultRows, read: CopyRead, di
                 "CASE WHEN s.cents >= 0 THEN s.cents::numeric / 100 END, (%(pers)s::text[])[s.per + 1], "
                 "NULLIF(s.periods, -1), %(run)s, CASE WHEN s.status = %(eligible)s THEN %(as_of)s::date END, "
                 "CASE WHEN s.status = %(eligible)s THEN %(run)s END, now() "
-                f"FROM {_STAGE_RESULTS} AS s "
+                f"FROM {_STAGE_RESULTS} AS s ORDER BY s.person_id, s.programme_id "
                 "ON CONFLICT (person_id, programme_id) DO UPDATE SET status = EXCLUDED.status, "
                 "amount = EXCLUDED.amount, per = EXCLUDED.per, max_periods = EXCLUDED.max_periods, "
                 "run_id = EXCLUDED.run_id, updated_at = EXCLUDED.updated_at, "
@@ -512,32 +461,13 @@ def _write_copy(run: MatchRun, as_of: date, rows: ResultRows, read: CopyRead, di
                 },
             )
             written = raw.rowcount
-        # The kept state of every person decoded afresh or with other results.
-        keep = np.flatnonzero(read.stale | (digest != read.digest))
-        if len(keep):
-            raw.execute(
-                f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE_STATES} (person_id int8, digest int8, "
-                "source_version int8, source_tuple int8, facts bytea) ON COMMIT DELETE ROWS"
+        if len(ids):
+            _stage(
+                raw, _STAGE_STATES, "person_id int8, digest int8", _binary_copy_data([(ids, ">i8"), (digest, ">i8")])
             )
-            facts = np.frombuffer(read.facts[keep].tobytes(), dtype=f"V{FACTS_DTYPE.itemsize}")
-            data = _binary_copy_data(
-                [
-                    (read.ids[keep], ">i8"),
-                    (digest[keep], ">i8"),
-                    (read.version[keep], ">i8"),
-                    (read.tuple_id[keep], ">i8"),
-                    (facts, f"V{FACTS_DTYPE.itemsize}"),
-                ]
-            )
-            raw.execute(f"TRUNCATE {_STAGE_STATES}")
-            with raw.copy(f"COPY {_STAGE_STATES} FROM STDIN (FORMAT binary)") as copy:
-                copy.write(data)
             raw.execute(
-                f"INSERT INTO {state_table} (person_id, digest, source_version, source_tuple, layout, facts) "  # noqa: S608
-                f"SELECT person_id, digest, source_version, source_tuple, {LAYOUT}, facts FROM {_STAGE_STATES} "
-                "ON CONFLICT (person_id) DO UPDATE SET digest = EXCLUDED.digest, "
-                "source_version = EXCLUDED.source_version, source_tuple = EXCLUDED.source_tuple, "
-                "layout = EXCLUDED.layout, facts = EXCLUDED.facts"
+                f"INSERT INTO {state_table} (person_id, digest) SELECT person_id, digest FROM {_STAGE_STATES} "  # noqa: S608
+                "ORDER BY person_id ON CONFLICT (person_id) DO UPDATE SET digest = EXCLUDED.digest"
             )
     return written
 
@@ -545,37 +475,43 @@ def _write_copy(run: MatchRun, as_of: date, rows: ResultRows, read: CopyRead, di
 # --- Any database: the ORM ------------------------------------------------------------------------------------
 
 
-def _read_orm(first: int, last: int) -> ChunkRead:
-    persons = list(
-        _registry_person_model().objects.filter(pk__gte=first, pk__lte=last).order_by("pk").values_list("pk", "facts")
-    )
-    digests = dict(
-        PersonState.objects.filter(person_id__gte=first, person_id__lte=last).values_list("person_id", "digest")
-    )
+def _read_orm(persons: list[tuple[int, dict]]) -> ChunkRead:
+    """The chunk of ``persons`` ((id, facts) in id order)."""
+    ids = np.array([pk for pk, _ in persons], dtype=np.int64)
+    digests = dict(_in_range(PersonState.objects, ids).values_list("person_id", "digest")) if len(ids) else {}
     facts = []
     for pk, raw in persons:
         try:
             facts.append(parse_facts(raw or {}))
         except FactsInvalid as invalid:  # the registry stores parsed facts: this is a damaged row
             raise ValueError(f"Registry person {pk} has facts that cannot be read: {invalid.errors}") from None
-    ids = np.array([pk for pk, _ in persons], dtype=np.int64)
     digest = np.array([digests.get(pk, 0) for pk, _ in persons], dtype=np.int64)
     return ChunkRead(ids=ids, table=PersonTable.from_facts(facts), digest=digest)
 
 
-def _write_orm(run: MatchRun, as_of: date, rows: ResultRows, read: ChunkRead, digest: np.ndarray) -> int:
+def _in_range(manager, ids: np.ndarray):
+    """The rows of the persons from the first of ``ids`` (ascending) to the last: by range, not by a list of
+    ids, which SQLite refuses above 32,766 (the caller leaves out the persons of the range not in ``ids``)."""
+    return manager.filter(person_id__gte=int(ids[0]), person_id__lte=int(ids[-1]))
+
+
+def _existing_keys_orm(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    keys = list(_in_range(MatchResult.objects, ids).values_list("person_id", "programme_id"))
+    return (np.array([k[0] for k in keys], dtype=np.int64), np.array([k[1] for k in keys], dtype=np.int64))
+
+
+def _write_orm(run: MatchRun, as_of: date, rows: ResultRows, ids: np.ndarray, digest: np.ndarray) -> int:
     from decimal import Decimal
 
-    changed = np.flatnonzero(digest != read.digest)
-    if not len(changed):
+    if not len(ids):
         return 0
-    ids, digest = read.ids[changed], digest[changed]
-    people = [int(pk) for pk in ids]
+    people = set(ids.tolist())
     existing = {
         (result.person_id, result.programme_id): result
-        for result in MatchResult.objects.filter(person_id__in=people).only(
+        for result in _in_range(MatchResult.objects, ids).only(
             "id", "person_id", "programme_id", "status", "amount", "per", "max_periods", "first_eligible_on"
         )
+        if result.person_id in people
     }
     now = timezone.now()
     created, updated = [], []
@@ -617,18 +553,105 @@ def _write_orm(run: MatchRun, as_of: date, rows: ResultRows, read: ChunkRead, di
         ["status", "amount", "per", "max_periods", "run", "updated_at", "first_eligible_on", "first_eligible_run"],
         batch_size=2000,
     )
-    # The facts kept for the PostgreSQL path are marked stale (version -1): it decodes them afresh.
     PersonState.objects.bulk_create(
-        [
-            PersonState(person_id=int(pk), digest=int(value), source_version=-1, source_tuple=-1, layout=0, facts=b"")
-            for pk, value in zip(ids, digest, strict=True)
-        ],
+        [PersonState(person_id=int(pk), digest=int(value)) for pk, value in zip(ids, digest, strict=True)],
         update_conflicts=True,
         unique_fields=["person"],
-        update_fields=["digest", "source_version", "source_tuple", "layout", "facts"],
+        update_fields=["digest"],
         batch_size=2000,
     )
     return len(created) + len(updated)
+
+
+# --- Reading the registry --------------------------------------------------------------------------------------
+
+
+def read_chunk(first: int, last: int, *, fast: bool | None = None, digests: bool = True) -> ChunkRead:
+    """The registry persons with ids ``first``..``last``: by COPY on PostgreSQL unless ``fast=False``, else the ORM."""
+    if _uses_copy(fast):
+        statement = _read_sql(_vector_source(), digests=digests, first=first, last=last)
+        return _read_copy(statement, digests=digests)
+    persons = _registry_person_model().objects.filter(pk__gte=first, pk__lte=last).order_by("pk")
+    return _read_orm(list(persons.values_list("pk", "facts")))
+
+
+def _read_after(after: int, limit: int, source: str | None, *, digests: bool) -> ChunkRead:
+    """The first ``limit`` persons with an id above ``after``; ``source`` None reads by the ORM."""
+    if source is not None:
+        statement = _read_sql(source, digests=digests, first=after, limit=limit)
+        return _read_copy(statement, digests=digests)
+    persons = _registry_person_model().objects.filter(pk__gt=after).order_by("pk").values_list("pk", "facts")
+    return _read_orm(list(persons[:limit]))
+
+
+def _chunks_in_order(chunk_size: int, source: str | None, digests: bool) -> Iterator[ChunkRead]:
+    after = 0
+    while True:
+        read = _read_after(after, chunk_size, source, digests=digests)
+        if read.table.n == 0:
+            return
+        yield read
+        if read.table.n < chunk_size:
+            return
+        after = int(read.ids[-1])
+
+
+_END = object()
+
+
+def _read_ahead(chunk_size: int, source: str, digests: bool, ready: queue.Queue, stop: threading.Event) -> None:
+    """The reading thread: puts each chunk (then ``_END``, or the error) into ``ready``, one ahead of its reader."""
+    try:
+        for read in _chunks_in_order(chunk_size, source, digests):
+            while not stop.is_set():
+                try:
+                    ready.put(read, timeout=0.2)
+                    break
+                except queue.Full:
+                    continue
+            if stop.is_set():
+                return
+        ready.put(_END)
+    except BaseException as error:  # handed to the reader, who raises it
+        ready.put(error)
+    finally:
+        connection.close()  # the thread's own connection
+
+
+def registry_reads(
+    chunk_size: int = DEFAULT_CHUNK_SIZE, *, digests: bool = True, fast: bool | None = None
+) -> Iterator[ChunkRead]:
+    """Every registry person, in chunks of ``chunk_size`` in id order (keyset: no ranges counted first).
+
+    On PostgreSQL outside a transaction, a thread on its own connection reads the next chunk while the
+    caller works on this one, so that the server reads while Python evaluates, on two cores. Inside a
+    transaction (tests), the chunks are read on the caller's connection, which sees its own writes."""
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be at least 1")
+    source = _vector_source() if _uses_copy(fast) else None
+    if source is None or connection.in_atomic_block:
+        yield from _chunks_in_order(chunk_size, source, digests)
+        return
+    ready: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+    reader = threading.Thread(
+        target=_read_ahead, args=(chunk_size, source, digests, ready, stop), name="matching-read", daemon=True
+    )
+    reader.start()
+    try:
+        while True:
+            found = ready.get()
+            if found is _END:
+                return
+            if isinstance(found, BaseException):
+                raise found
+            yield found
+    finally:
+        stop.set()
+        while reader.is_alive():
+            with contextlib.suppress(queue.Empty):
+                ready.get(timeout=0.2)
+        reader.join()
 
 
 # --- The run ----------------------------------------------------------------------------------------------------
@@ -638,9 +661,23 @@ def _programme_ids() -> dict[str, int]:
     return dict(Programme.objects.values_list("slug", "pk"))
 
 
-def read_chunk(first: int, last: int, *, fast: bool | None = None) -> ChunkRead:
-    """The registry persons with ids ``first``..``last``: by COPY on PostgreSQL unless ``fast=False``, else the ORM."""
-    return _read_copy(first, last) if _uses_copy(fast) else _read_orm(first, last)
+def _match_read(
+    run: MatchRun, read: ChunkRead, parameters: ParameterSet, programme_ids: dict[str, int], copy: bool
+) -> ChunkCounts:
+    """Evaluates and writes one chunk already read, in one transaction."""
+    if read.table.n == 0:
+        return ChunkCounts()
+    results, digest, changed, eligible = _evaluate(read, run.as_of, parameters, programme_ids)
+    written = 0
+    if len(changed):
+        positions = {programme_ids[slug]: index for index, slug in enumerate(results)}
+        changed_ids = read.ids[changed]
+        with transaction.atomic():
+            keys = (_existing_keys_copy if copy else _existing_keys_orm)(changed_ids)
+            existing = _existing_matrix(changed_ids, keys, positions, len(results))
+            rows = _result_rows(read.ids, results, changed, programme_ids, existing)
+            written = (_write_copy if copy else _write_orm)(run, run.as_of, rows, changed_ids, digest[changed])
+    return ChunkCounts(persons=read.table.n, eligible=eligible, results_written=written)
 
 
 def match_chunk(
@@ -655,20 +692,12 @@ def match_chunk(
     """Reads, evaluates and writes the registry persons with ids from ``first`` to ``last``, in one transaction.
 
     ``fast`` chooses the path: None is COPY on PostgreSQL and the ORM elsewhere; False is the ORM everywhere.
-    ``prefetched`` is the chunk already read (by ``registry_match``'s reading thread).
+    ``prefetched`` is the chunk already read.
     """
-    as_of = run.as_of
-    parameters = parameters or parameters_in_force(as_of)
-    programme_ids = _programme_ids()
-    copy = _uses_copy(fast)
+    parameters = parameters or parameters_in_force(run.as_of)
     with transaction.atomic():
         read = read_chunk(first, last, fast=fast) if prefetched is None else prefetched
-        if read.table.n == 0:
-            return ChunkCounts()
-        results, digest, changed, eligible = _evaluate(read, as_of, parameters, programme_ids)
-        rows = _result_rows(read.ids, results, changed, programme_ids)
-        written = (_write_copy if copy else _write_orm)(run, as_of, rows, read, digest)
-    return ChunkCounts(persons=read.table.n, eligible=eligible, results_written=written)
+        return _match_read(run, read, parameters, _programme_ids(), _uses_copy(fast))
 
 
 def match_run_start(*, as_of: date | None = None, distributed: bool = False) -> MatchRun:
@@ -678,7 +707,7 @@ def match_run_start(*, as_of: date | None = None, distributed: bool = False) -> 
 def _statistics_refresh(counts: ChunkCounts) -> None:
     """After a run that wrote much (the first), PostgreSQL's planner learns the tables' new sizes now rather
     than when autovacuum comes by: the next run then merges the kept state in order instead of sorting it."""
-    if connection.vendor != "postgresql" or counts.results_written < max(10_000, counts.persons):
+    if connection.vendor != "postgresql" or counts.results_written < max(10_000, counts.persons // 10):
         return
     with connection.cursor() as cursor:
         for model in (PersonState, MatchResult):
@@ -715,35 +744,6 @@ def _invitations_create(run: MatchRun) -> int:
     return int(invitations_create(run=run) or 0)
 
 
-def _read_in_thread(first: int, last: int) -> ChunkRead:
-    try:
-        return read_chunk(first, last)
-    finally:
-        connection.close()  # the thread's own connection; the next read opens another
-
-
-def chunk_reads(ranges: list[tuple[int, int]]) -> Iterator[tuple[int, int, ChunkRead]]:
-    """(first, last, read) of each range in turn; on PostgreSQL outside a transaction the next range is read by
-    a thread (its own connection) while the caller works on this one, so that the server decodes and sends
-    while Python evaluates, on the machine's two cores. Ranges are disjoint: reading one early reads the same."""
-    if not (_uses_copy() and not connection.in_atomic_block and len(ranges) > 1):
-        for first, last in ranges:
-            yield first, last, read_chunk(first, last)
-        return
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="matching-read") as reader:
-        coming = reader.submit(_read_in_thread, *ranges[0])
-        for index, (first, last) in enumerate(ranges):
-            read = coming.result()
-            if index + 1 < len(ranges):
-                coming = reader.submit(_read_in_thread, *ranges[index + 1])
-            yield first, last, read
-
-
-def _match_prefetching(run: MatchRun, ranges: list[tuple[int, int]], parameters: ParameterSet, counts) -> None:
-    for first, last, read in chunk_reads(ranges):
-        counts.add(match_chunk(run=run, first=first, last=last, parameters=parameters, prefetched=read))
-
-
 def registry_match(
     *,
     as_of: date | None = None,
@@ -757,28 +757,32 @@ def registry_match(
     (``eligibility.matching.tasks``): the run is returned while they work, and
     its callback finishes it. Otherwise the chunks run here, one after another.
     """
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be at least 1")
     run = match_run_start(as_of=as_of, distributed=distributed)
-    ranges = chunk_ranges(chunk_size)
     if distributed:
         from eligibility.matching.tasks import match_run_dispatch
 
+        ranges = chunk_ranges(chunk_size)
         run.chunks = len(ranges)
         run.save(update_fields=["chunks"])
         transaction.on_commit(lambda: match_run_dispatch(run_id=run.pk, ranges=ranges))
         return run
     started = time.perf_counter()
     counts = ChunkCounts()
+    chunks = 0
     parameters = parameters_in_force(run.as_of)
+    programme_ids = _programme_ids()
+    copy = _uses_copy(fast)
     try:
-        if _uses_copy(fast) and not connection.in_atomic_block and len(ranges) > 1:
-            _match_prefetching(run, ranges, parameters, counts)
-        else:
-            for first, last in ranges:
-                counts.add(match_chunk(run=run, first=first, last=last, parameters=parameters, fast=fast))
+        with contextlib.closing(registry_reads(chunk_size, fast=fast)) as reads:  # the reading thread ends with it
+            for read in reads:
+                counts.add(_match_read(run, read, parameters, programme_ids, copy))
+                chunks += 1
     except Exception as error:
         match_run_failed(run=run, error=f"{type(error).__name__}: {error}")
         raise
-    run = match_run_finish(run=run, counts=counts, chunks=len(ranges))
+    run = match_run_finish(run=run, counts=counts, chunks=chunks)
     logger.info(
         "Matching run %s: %s persons in %.2f s, %s results written, %s newly eligible",
         run.pk,

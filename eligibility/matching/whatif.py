@@ -4,7 +4,7 @@
 the column evaluator, under the parameters in force and under the same with
 the proposed value:
 
-- the whole registry (chunked, as matching reads it), on the later of
+- the whole registry (in chunks, as matching reads it, without its digests), on the later of
   ``valid_from`` and today: the date from which the value would decide;
 - every pending application (``OPEN_STATUSES`` but drafts), for its own
   programme, with its own facts, on its submission date (as the catalogue
@@ -22,6 +22,7 @@ pending applications are counted, not costed (an applicant is usually in the
 registry as well, and would be counted twice).
 """
 
+import contextlib
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -141,44 +142,51 @@ def whatif_preview(*, parameter_key: str, value: object, valid_from: date) -> Wh
 
 
 def _registry(found: WhatIf, current: ParameterSet, proposed: ParameterSet, slugs: tuple[str, ...]) -> None:
-    before_cents = after_cents = 0
+    cents = [0, 0]  # before, after
     wanted: list[tuple[int, int, str, str, Decimal | None, str, Decimal | None]] = []
-    for _first, _last, read in services.chunk_reads(services.chunk_ranges(services.DEFAULT_CHUNK_SIZE)):
-        table = read.table
-        if table.n == 0:
-            continue
-        found.persons += table.n
-        before = evaluate_columns(table, found.as_of, parameters=current, only=slugs)
-        after = evaluate_columns(table, found.as_of, parameters=proposed, only=slugs)
-        person_changed = np.zeros(table.n, dtype=bool)
-        first_programme = np.full(table.n, -1, dtype=np.int64)
-        for position, slug in enumerate(before):
-            changed = _changed(before[slug], after[slug])
-            found.changed_by_programme[slug] += int(changed.sum())
-            first_programme = np.where(changed & (first_programme < 0), position, first_programme)
-            person_changed |= changed
-            before_cents += int(annual_cents(before[slug]).sum())
-            after_cents += int(annual_cents(after[slug]).sum())
-        found.persons_changed += int(person_changed.sum())
-        if len(wanted) < EXAMPLES:
-            known, ages = age_columns(table, found.as_of)
-            for index in np.flatnonzero(person_changed)[: EXAMPLES - len(wanted)]:
-                slug = list(before)[int(first_programme[index])]
-                wanted.append(
-                    (
-                        int(read.ids[index]),
-                        int(ages[index]) if known[index] else -1,
-                        _region_of(table, int(index)),
-                        slug,
-                        before[slug].status_at(int(index)),
-                        _amount(before[slug], int(index)),
-                        after[slug].status_at(int(index)),
-                        _amount(after[slug], int(index)),
-                    )
-                )
-    found.cost_before_per_year = Decimal(before_cents).scaleb(-2)
-    found.cost_after_per_year = Decimal(after_cents).scaleb(-2)
+    # closing(): should a chunk fail, the reading thread stops with the reads.
+    with contextlib.closing(services.registry_reads(services.DEFAULT_CHUNK_SIZE, digests=False)) as reads:
+        for read in reads:
+            _registry_chunk(found, read, current, proposed, slugs, cents, wanted)
+    found.cost_before_per_year = Decimal(cents[0]).scaleb(-2)
+    found.cost_after_per_year = Decimal(cents[1]).scaleb(-2)
     found.examples = _examples(wanted)
+
+
+def _registry_chunk(
+    found: WhatIf, read, current: ParameterSet, proposed: ParameterSet, slugs: tuple[str, ...], cents, wanted
+) -> None:
+    """Adds one chunk of the registry to ``found``; ``cents`` the costs before and after, ``wanted`` the examples."""
+    table = read.table
+    found.persons += table.n
+    before = evaluate_columns(table, found.as_of, parameters=current, only=slugs)
+    after = evaluate_columns(table, found.as_of, parameters=proposed, only=slugs)
+    person_changed = np.zeros(table.n, dtype=bool)
+    first_programme = np.full(table.n, -1, dtype=np.int64)
+    for position, slug in enumerate(before):
+        changed = _changed(before[slug], after[slug])
+        found.changed_by_programme[slug] += int(changed.sum())
+        first_programme = np.where(changed & (first_programme < 0), position, first_programme)
+        person_changed |= changed
+        cents[0] += int(annual_cents(before[slug]).sum())
+        cents[1] += int(annual_cents(after[slug]).sum())
+    found.persons_changed += int(person_changed.sum())
+    if len(wanted) < EXAMPLES:
+        known, ages = age_columns(table, found.as_of)
+        for index in np.flatnonzero(person_changed)[: EXAMPLES - len(wanted)]:
+            slug = list(before)[int(first_programme[index])]
+            wanted.append(
+                (
+                    int(read.ids[index]),
+                    int(ages[index]) if known[index] else -1,
+                    _region_of(table, int(index)),
+                    slug,
+                    before[slug].status_at(int(index)),
+                    _amount(before[slug], int(index)),
+                    after[slug].status_at(int(index)),
+                    _amount(after[slug], int(index)),
+                )
+            )
 
 
 def _region_of(table: PersonTable, index: int) -> str:

@@ -36,7 +36,12 @@ def department_label(code: str) -> str:
 
 
 class RegistryPerson(models.Model):
-    """One person a department knows, with the facts departments hold about them."""
+    """One person a department knows, with the facts departments hold about them.
+
+    On PostgreSQL the table also has ``facts_vector``, not a field here: the facts encoded for
+    matching, a stored generated column that PostgreSQL recomputes on every write of ``facts``
+    (``eligibility.registry.fact_vector``, migration 0003).
+    """
 
     id_number = EncryptedTextField(_("resident identity number"), max_length=18)
     id_number_hash = KeyedHashField(_("identity number hash"), source="id_number", unique=True)

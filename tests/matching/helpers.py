@@ -34,6 +34,7 @@ def storable(facts: Facts) -> Facts:
 
 
 def results_of(run_person_ids=None) -> dict[tuple[int, str], tuple]:
+    """The result rows kept: (person, programme slug) -> (status, amount, per, periods, first eligible on)."""
     from eligibility.matching.models import MatchResult
 
     rows = MatchResult.objects.select_related("programme")
@@ -43,6 +44,21 @@ def results_of(run_person_ids=None) -> dict[tuple[int, str], tuple]:
         (row.person_id, row.programme.slug): (row.status, row.amount, row.per, row.max_periods, row.first_eligible_on)
         for row in rows
     }
+
+
+# No result row is created for these: no row means one of them (eligibility.matching.models.MatchResult).
+NOT_ELIGIBLE = ("ineligible", "not_in_force")
+
+
+def result_of(found: dict, person_id: int, slug: str) -> tuple:
+    """(status, amount, periods) of a person for a programme as the rows say: no row is "not eligible"."""
+    row = found.get((person_id, slug))
+    return (row[0], row[1], row[3]) if row is not None else ("not eligible", None, None)
+
+
+def answer_as_rows_say(status: str, amount, periods) -> tuple:
+    """The screener's answer in the terms of ``result_of`` for a person never found otherwise before."""
+    return ("not eligible", None, None) if status in NOT_ELIGIBLE else (status, amount, periods)
 
 
 def forget_matching() -> None:

@@ -40,8 +40,8 @@ def test_the_copy_path_and_the_orm_path_give_the_same_results():
         orm_run.eligible,
         orm_run.results_written,
     )
-    # The facts are kept decoded, and a change of the registry row is decoded afresh.
-    assert PersonState.objects.exclude(facts=b"").count() == len(persons)
+    # A digest is kept for every person, and a change of the registry row is read afresh.
+    assert PersonState.objects.count() == len(persons)
     assert registry_match(as_of=AS_OF).results_written == 0
     changed = persons[1]
     changed.facts = {**changed.facts, "pays_flexible_pension": True}
@@ -106,7 +106,7 @@ def test_reading_ahead_in_a_thread_gives_the_same_results():
     by_orm = results_of()
     forget_matching()
     run = registry_match(as_of=AS_OF, chunk_size=4)
-    assert run.chunks == 8 and results_of() == by_orm and len(by_orm) == 30 * Programme.objects.count() > 0
+    assert run.chunks == 8 and results_of() == by_orm and len(by_orm) == run.results_written > 0
     from eligibility.matching.whatif import whatif_preview
 
     assert whatif_preview(parameter_key="si.subsidy_rate", value="0.60", valid_from=AS_OF).persons == 30
