@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 
 import django_filters
 from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -120,5 +121,11 @@ def audit_entries(request):
     return render(
         request,
         "audit/entries.html",
-        {"form": entries.form, "page": page, "rows": rows, "region": request.user.region},
+        {
+            "form": entries.form,
+            "page": page,
+            "rows": rows,
+            "region": request.user.region,
+            "registry_uses": request.user.region == settings.LINGHUO_REGION_CODE,
+        },
     )

@@ -35,6 +35,12 @@ def known_area(code: str) -> bool:
     return "county" in info
 
 
+def with_check_character(body: str) -> str:
+    """The whole number made of its first 17 digits ``body`` and their check character."""
+    # python-stdnum computes the check of a whole number and ignores its last character.
+    return body + ric.calc_check_digit(f"{body}0")
+
+
 def birth_date_of(number: str) -> date | None:
     """The birth date written in a number, or None when it is not a real date."""
     try:

@@ -240,8 +240,14 @@ class Notification(models.Model):
 
     The row is written in the same transaction as the change it reports; the
     broker only carries the wake-up call, and beat resends what is still
-    pending, so a message is never lost when Redis is down. The inbox channel is
+    waiting, so a message is never lost when Redis is down. The inbox channel is
     delivered by being stored.
+
+    One message is its inbox row and its deliveries by SMS and e-mail, which point
+    at it (``inbox_message``). A delivery that cannot be made falls back to the
+    next channel (SMS, then e-mail, then the inbox): a new row that points at the
+    failed one (``fallback_of``). Each change of ``state`` is kept as a
+    ``DeliveryEvent`` (``applications.services.outbox.delivery_transition``).
     """
 
     class Channel(models.TextChoices):
@@ -261,11 +267,21 @@ class Notification(models.Model):
         REFERRED = "referred", _("Referred to the partner")
         FULFILLED = "fulfilled", _("Outcome recorded")
         PARTNER_DECLINED = "partner_declined", _("Declined by the partner")
+        # applications.outreach: an invitation sent to the inbox of a person the registry shows as eligible.
+        INVITATION = "invitation", _("Invitation to apply")
+        # applications.clocks: a window to apply closes in 30 or 7 days.
+        WINDOW_REMINDER = "window_reminder", _("Reminder: the time to apply ends soon")
+        # applications.retention: a draft untouched for 75 days is removed at 90.
+        DRAFT_EXPIRING = "draft_expiring", _("Your draft will be removed")
 
     class State(models.TextChoices):
-        PENDING = "pending", _("Waiting to be sent")
-        SENT = "sent", _("Sent")
-        FAILED = "failed", _("Could not be sent")
+        # The states of every outbox (applications.services.outbox).
+        QUEUED = "queued", _("Queued")
+        # Taken by the provider, which will report whether it reached the phone.
+        SENDING = "sending", _("Sending")
+        DELIVERED = "delivered", _("Delivered")
+        TEMPORARY_FAILURE = "temporary_failure", _("Temporary failure")
+        PERMANENT_FAILURE = "permanent_failure", _("Permanent failure")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications")
     application = models.ForeignKey(
@@ -277,11 +293,31 @@ class Notification(models.Model):
     address = models.CharField(_("sent to"), max_length=254, blank=True)
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     body = models.TextField(_("message"))
-    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.QUEUED)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    # The next try of a waiting row; for one being sent, when the provider is next asked for its report.
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    # The provider's id of the message (Alibaba Cloud's BizId), by which its delivery report is found.
+    provider_message_id = models.CharField(_("provider's message id"), max_length=64, blank=True)
+    inbox_message = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+        verbose_name=_("inbox message"),
+    )
+    fallback_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="fallbacks",
+        verbose_name=_("fallback for"),
+    )
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -289,10 +325,39 @@ class Notification(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
-        indexes = [models.Index(fields=["state", "next_attempt_at"])]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"]),
+            models.Index(fields=["provider_message_id"], name="notification_provider_id"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event} by {self.channel} to {self.recipient_id}"
+
+
+class DeliveryEvent(models.Model):
+    """One change of a message's delivery state: what happened, when, on which attempt and
+    channel, with the provider's id of the message or its error, and where it fell back to."""
+
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, related_name="delivery_events", verbose_name=_("message")
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    status = models.CharField(_("status"), max_length=20, choices=Notification.State.choices)
+    attempt = models.PositiveSmallIntegerField(_("attempt"), default=0)
+    channel = models.CharField(_("channel"), max_length=10, choices=Notification.Channel.choices)
+    provider_message_id = models.CharField(_("provider's message id"), max_length=64, blank=True)
+    error = models.CharField(_("error"), max_length=300, blank=True)
+    fallback_to = models.ForeignKey(
+        Notification, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("fell back to")
+    )
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("delivery event")
+        verbose_name_plural = _("delivery events")
+
+    def __str__(self) -> str:
+        return f"message {self.notification_id}: {self.status} at {self.at:%Y-%m-%d %H:%M}"
 
 
 class ReasonCode(models.Model):
@@ -368,6 +433,17 @@ class AuditEntry(models.Model):
         VIEW_CASE = "view_case", _("case opened")
         NOTE = "note", _("internal note")
         PARAMETER = "parameter", _("parameter changed")
+        # Every use of a department registry's data (eligibility.registry, eligibility.matching,
+        # applications.outreach); ``details["registry_person"]`` names the person where there is one.
+        REGISTRY_IMPORTED = "registry_imported", _("registry file imported")
+        REGISTRY_ROWS_DELETED = "registry_rows_deleted", _("registry data deleted")
+        REGISTRY_VIEWED = "registry_viewed", _("registry data looked up")
+        REGISTRY_MATCHED = "registry_matched", _("registry matched with the programmes")
+        REGISTRY_PREFILLED = "registry_prefilled", _("application pre-filled from the registry")
+        INVITATION_OPENED = "invitation_opened", _("invitation opened")
+        REGISTRY_OPTED_OUT = "registry_opted_out", _("invitations declined")
+        IDENTITY_MISMATCH = "identity_mismatch", _("wrong identity number for an invitation")
+        IDENTITY_ATTEMPT_REFUSED = "identity_attempt_refused", _("identity number refused after too many tries")
 
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     action = models.CharField(_("action"), max_length=30, choices=Action.choices)

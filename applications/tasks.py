@@ -76,6 +76,14 @@ def send_due_notifications() -> dict:
     return {"sent": notifications_send_due()}
 
 
+@shared_task(name="applications.poll_sms_receipts")
+def poll_sms_receipts() -> dict:
+    """Beat's job: the SMS provider's delivery reports on the messages it took."""
+    from applications.services.notifications import sms_receipts_poll
+
+    return {"settled": sms_receipts_poll()}
+
+
 @shared_task(name="applications.flag_overdue_cases")
 def flag_overdue_cases() -> dict:
     from applications.services.sla import sla_flag_overdue

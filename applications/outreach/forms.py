@@ -8,6 +8,14 @@ from applications.outreach.selectors import prefill_marks
 from eligibility.screener.questions import QUESTIONS
 
 
+class UnechoedTextInput(forms.TextInput):
+    """A text box that is empty again when the page comes back: an identity number that did not
+    match is not written back into the page (the error shows only its last characters)."""
+
+    def format_value(self, value):
+        return None
+
+
 class IdentityNumberForm(forms.Form):
     """The invited person proves the invitation is theirs: the identity number the registry holds."""
 
@@ -16,7 +24,7 @@ class IdentityNumberForm(forms.Form):
         max_length=22,
         error_messages={"required": _("Enter your resident identity number.")},
         help_text=_("18 characters: 17 digits and a last digit or X."),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "inputmode": "text"}),
+        widget=UnechoedTextInput(attrs={"autocomplete": "off", "spellcheck": "false", "inputmode": "text"}),
     )
 
     def clean_id_number(self) -> str:

@@ -27,9 +27,12 @@ class InvitationMessage(models.Model):
         INBOX = "inbox", _("Inbox")
 
     class State(models.TextChoices):
-        PENDING = "pending", _("Waiting to be sent")
-        SENT = "sent", _("Sent")
-        FAILED = "failed", _("Could not be sent")
+        # The states of every outbox (applications.services.outbox).
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        DELIVERED = "delivered", _("Delivered")
+        TEMPORARY_FAILURE = "temporary_failure", _("Temporary failure")
+        PERMANENT_FAILURE = "permanent_failure", _("Permanent failure")
 
     person = models.ForeignKey(
         "registry.RegistryPerson",
@@ -47,7 +50,7 @@ class InvitationMessage(models.Model):
     )
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     body = models.TextField(_("message"))
-    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.QUEUED)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.CharField(_("last error"), max_length=300, blank=True)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
@@ -146,3 +149,38 @@ class PrefilledFact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id}: {self.fact} from {self.source}"
+
+
+class IdentityAttempt(models.Model):
+    """One identity number typed on an invitation's "Apply" page that did not prove the invitation
+    the person's: a number that is not the invited person's (``refused`` false), or a try made while
+    further tries were refused (``refused`` true).
+
+    Kept in the database, not in a cache, so that every process of the portal counts the same
+    tries (``applications.outreach.services.attempts``). The number typed is never kept. The try
+    that reaches a limit carries when the refusal it starts ends: ``invitation_locked_until`` for
+    everyone trying this invitation, ``account_locked_until`` for this account on any invitation.
+    """
+
+    invitation = models.ForeignKey(
+        Invitation, on_delete=models.CASCADE, related_name="identity_attempts", verbose_name=_("invitation")
+    )
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("account")
+    )
+    at = models.DateTimeField(_("at"), db_index=True)
+    refused = models.BooleanField(_("refused without checking"), default=False)
+    invitation_locked_until = models.DateTimeField(_("invitation refused until"), null=True, blank=True)
+    account_locked_until = models.DateTimeField(_("account refused until"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("identity number attempt")
+        verbose_name_plural = _("identity number attempts")
+        indexes = [
+            models.Index(fields=["invitation", "at"], name="identity_attempt_invitation"),
+            models.Index(fields=["account", "at"], name="identity_attempt_account"),
+        ]
+
+    def __str__(self) -> str:
+        return f"identity attempt on invitation {self.invitation_id} by {self.account_id} at {self.at:%Y-%m-%d %H:%M}"

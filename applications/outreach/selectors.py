@@ -3,12 +3,15 @@
 from dataclasses import dataclass
 from datetime import date
 
+from django.db.models import Max, Q
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from applications.models import Application
-from applications.outreach.models import Invitation, PrefilledFact
+from applications.outreach.models import IdentityAttempt, Invitation, PrefilledFact
+from applications.outreach.services.attempts import ACCOUNT, INVITATION, AttemptLock
 from applications.outreach.services.prefill import _same, current_answer, registry_answer
 from eligibility.fact_labels import staff_fact_label
 from eligibility.facts import FACT_FIELDS
@@ -31,6 +34,20 @@ def provided_by(code: str, on: date | None) -> str:
 
 def invitation_for_token(token) -> Invitation:
     return get_object_or_404(Invitation.objects.select_related("person", "programme", "message"), token=token)
+
+
+def identity_attempts_lock(*, invitation: Invitation, account, now=None) -> AttemptLock | None:
+    """The refusal of identity numbers in force for ``account`` on ``invitation`` (too many wrong
+    numbers for the invitation, or by the account), the one that ends last; None when none is."""
+    now = now or timezone.now()
+    on_invitation = Q(invitation=invitation, invitation_locked_until__gt=now)
+    by_account = Q(account=account, account_locked_until__gt=now)
+    ends = IdentityAttempt.objects.filter(on_invitation | by_account).aggregate(
+        invitation=Max("invitation_locked_until", filter=on_invitation),
+        account=Max("account_locked_until", filter=by_account),
+    )
+    locks = [AttemptLock(scope=scope, until=ends[scope]) for scope in (INVITATION, ACCOUNT) if ends[scope]]
+    return max(locks, key=lambda lock: lock.until, default=None)
 
 
 @dataclass(frozen=True)

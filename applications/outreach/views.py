@@ -74,12 +74,16 @@ def invitation_apply(request, token):
         if application.status == Status.DRAFT:
             return redirect("applications:draft", pk=application.pk)
         return redirect("applications:case", reference=application.reference)
+    lock = selectors.identity_attempts_lock(invitation=invitation, account=request.user)
     form = IdentityNumberForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             application = services.invitation_application_start(
                 invitation=invitation, applicant=request.user, id_number=form.cleaned_data["id_number"], request=request
             )
+        except services.IdentityAttemptsRefused as exc:
+            lock = exc.lock
+            form.add_error(None, exc)
         except services.InvitationIdentityMismatch as exc:
             form.add_error("id_number", exc)
         except intake.AlreadyApplied as exc:
@@ -96,8 +100,22 @@ def invitation_apply(request, token):
                 ),
             )
             return redirect("applications:draft", pk=application.pk)
+    elif request.method == "POST" and lock is not None:
+        form = IdentityNumberForm()  # no number is checked while tries are refused: nothing to correct
+    refusal = None
+    if lock is not None and not form.non_field_errors():
+        # Opened (or sent) while tries are refused: said at once, before anything is typed.
+        refusal = services.IdentityAttemptsRefused(lock).messages[0]
     return _private(
         render(
-            request, "outreach/apply.html", {"invitation": invitation, "programme": invitation.programme, "form": form}
+            request,
+            "outreach/apply.html",
+            {
+                "invitation": invitation,
+                "programme": invitation.programme,
+                "form": form,
+                "lock": lock,
+                "refusal": refusal,
+            },
         )
     )

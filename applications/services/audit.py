@@ -15,6 +15,7 @@ transaction ends, elsewhere a row lock on the last entry (SQLite writes one
 transaction at a time anyway), so concurrent writers keep one chain.
 """
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
@@ -24,6 +25,20 @@ from django.utils.ipv6 import clean_ipv6_address
 from applications.audit_chain import GENESIS, canonical_details, hash_of_entry
 from applications.models import Application, AuditEntry
 from portal.accounts.roles import REGIONAL_ROLES
+
+# The uses of the department registries (import, deletion, look-up, matching, invitations, identity
+# checks): about the whole region the portal serves rather than about one application.
+REGISTRY_ACTIONS = (
+    AuditEntry.Action.REGISTRY_IMPORTED,
+    AuditEntry.Action.REGISTRY_ROWS_DELETED,
+    AuditEntry.Action.REGISTRY_VIEWED,
+    AuditEntry.Action.REGISTRY_MATCHED,
+    AuditEntry.Action.REGISTRY_PREFILLED,
+    AuditEntry.Action.INVITATION_OPENED,
+    AuditEntry.Action.REGISTRY_OPTED_OUT,
+    AuditEntry.Action.IDENTITY_MISMATCH,
+    AuditEntry.Action.IDENTITY_ATTEMPT_REFUSED,
+)
 
 # pg_advisory_xact_lock key of the audit chain (any constant bigint; "LHAUDIT" in ASCII).
 CHAIN_LOCK = 0x4C4841554449_54
@@ -81,7 +96,10 @@ def audit_entries_for_supervisor(supervisor) -> QuerySet[AuditEntry]:
 
     That is every entry about an application of the supervisor's region, and the
     entries about no application (a parameter change, …) made by staff of that
-    region. A supervisor without a region reads nothing.
+    region; a supervisor of the region the portal serves (``LINGHUO_REGION_CODE``)
+    also reads every use of the department registries that is about no application
+    (whoever made it: a policy administrator, the system, a citizen). A supervisor
+    without a region reads nothing.
     """
     region = supervisor.region
     if not region:
@@ -91,10 +109,7 @@ def audit_entries_for_supervisor(supervisor) -> QuerySet[AuditEntry]:
         .objects.filter(region=region, groups__name__in=[str(role) for role in REGIONAL_ROLES])
         .values("pk")
     )
-    return (
-        AuditEntry.objects.filter(
-            Q(application__region=region) | Q(application__isnull=True, actor__in=staff_of_region)
-        )
-        .select_related("actor", "application")
-        .order_by("-at", "-id")
-    )
+    readable = Q(application__region=region) | Q(application__isnull=True, actor__in=staff_of_region)
+    if region == settings.LINGHUO_REGION_CODE:
+        readable |= Q(application__isnull=True, action__in=REGISTRY_ACTIONS)
+    return AuditEntry.objects.filter(readable).select_related("actor", "application").order_by("-at", "-id")

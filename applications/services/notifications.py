@@ -3,12 +3,24 @@
 Messages are written to the outbox (``Notification``) in the transaction that
 makes the change. After commit a Celery task is woken to send them; if the
 broker is down then, nothing is lost: ``notifications_send_due`` (run by beat)
-sends what is still waiting.
+sends what is still waiting. Claiming, sending, retrying and giving up are the
+mechanism every outbox shares (``applications.services.outbox``); each change of
+a message's state is kept as a ``DeliveryEvent``.
+
+One message is its inbox row, delivered by being written, and a delivery by
+e-mail and one by SMS for each the person has, pointing at it. A delivery that
+fails for good falls back (``_fall_back``) along SMS → e-mail → inbox: an SMS
+that cannot be delivered is followed by a new e-mail row, linked to it
+(``fallback_of``), unless an e-mail of the same message is on its way already or
+the person has no address; after the e-mail, the inbox copy is what remains.
+The fallback is in the failed row's history (``DeliveryEvent.fallback_to``). An
+SMS taken by a gateway with delivery reports stays ``sending`` until
+``sms_receipts_poll`` (beat) hears from the provider.
 """
 
 import logging
+import smtplib
 from collections.abc import Callable
-from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -16,17 +28,38 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from applications.models import Application, AuditEntry, CaseEvent, Notification, ReasonCode, Status
-from portal.celery import enqueue
+from applications.models import Application, AuditEntry, CaseEvent, DeliveryEvent, Notification, ReasonCode, Status
+
+# The delivery mechanism (claim, send, retry with backoff, give up, the due sweep) is the one of
+# every outbox; its limits are re-exported here for the callers that read them.
+from applications.selectors_delivery import inbox_delivery_notes
+from applications.services.outbox import (  # noqa: F401
+    MAX_ATTEMPTS,
+    PICKUP_GRACE,
+    Handover,
+    Transition,
+    outbox_deliver,
+    outbox_due,
+    outbox_receipt,
+    outbox_receipts_due,
+    outbox_send_due,
+    outbox_wake,
+)
 from portal.links import public_url
-from portal.sms import send_sms
+from portal.sms import send_sms, sms_receipt
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
-# A message still waiting this long after it was written was not picked up by
-# its own task (broker down, worker lost): beat sends it.
-PICKUP_GRACE = timedelta(seconds=settings.LINGHUO_NOTIFICATION_PICKUP_SECONDS)
+State = Notification.State
+Channel = Notification.Channel
+# Where a message goes next when a channel cannot deliver it.
+FALLBACK_CHANNEL = {Channel.SMS: Channel.EMAIL, Channel.EMAIL: Channel.INBOX}
+
+
+class AddressRefused(Exception):
+    """The mail server refused the address for good (a 5xx answer): sending again cannot help."""
+
+    permanent = True
 
 
 def _render(event: str, name: str, context: dict) -> str:
@@ -56,7 +89,7 @@ def notify_person(
     (inbox always; e-mail and SMS when known), in their language, from the
     templates in ``templates/notifications/<event>/``, and wakes the sender after
     commit. ``application`` links the message to a case: its inbox messages show
-    on the applicant's case page."""
+    on the applicant's case page. Returns the inbox row, then its deliveries."""
     language = person.preferred_language or settings.LANGUAGE_CODE
     with translation.override(language):
         full_context = {"person": person, "portal_url": public_url("/").rstrip("/"), **context}
@@ -65,91 +98,189 @@ def notify_person(
         sms = _render(event, "sms.txt", full_context)
     common = {"recipient": person, "application": application, "event": event, "language": language}
     now = timezone.now()
-    rows = [
-        Notification(
-            channel=Notification.Channel.INBOX,
-            subject=subject,
-            body=body,
-            state=Notification.State.SENT,
-            sent_at=now,
-            **common,
-        )
-    ]
+    inbox = Notification.objects.create(
+        channel=Channel.INBOX,
+        subject=subject,
+        body=body,
+        state=State.DELIVERED,
+        sent_at=now,
+        delivered_at=now,
+        **common,
+    )
+    deliveries = []
     if person.email:
-        rows.append(
-            Notification(channel=Notification.Channel.EMAIL, address=person.email, subject=subject, body=body, **common)
+        deliveries.append(
+            Notification(
+                channel=Channel.EMAIL, address=person.email, subject=subject, body=body, inbox_message=inbox, **common
+            )
         )
     mobile = person.mobile or mobile_fallback
     if mobile:
-        rows.append(Notification(channel=Notification.Channel.SMS, address=mobile, body=sms, **common))
-    created = Notification.objects.bulk_create(rows)
-    pending = [row.pk for row in created if row.state == Notification.State.PENDING]
-    if pending:
-        transaction.on_commit(lambda: _wake_sender(pending))
+        deliveries.append(Notification(channel=Channel.SMS, address=mobile, body=sms, inbox_message=inbox, **common))
+    created = [inbox, *Notification.objects.bulk_create(deliveries)]
+    DeliveryEvent.objects.bulk_create(
+        DeliveryEvent(notification=row, status=row.state, channel=row.channel, at=row.created_at) for row in created
+    )
+    waiting = [row.pk for row in created if row.state == State.QUEUED]
+    if waiting:
+        transaction.on_commit(lambda: _wake_sender(waiting))
     return created
 
 
 def _wake_sender(notification_ids: list[int]) -> None:
-    # Broker unreachable: enqueue gives up at once and the message waits in the
-    # outbox for beat (notifications_send_due).
-    for notification_id in notification_ids:
-        enqueue("applications.deliver_notification", notification_id)
+    outbox_wake(task_name="applications.deliver_notification", row_ids=notification_ids)
+
+
+def _record(notification: Notification, transition: Transition) -> None:
+    DeliveryEvent.objects.create(
+        notification=notification,
+        status=transition.status,
+        attempt=transition.attempt,
+        channel=transition.channel,
+        at=transition.at,
+        provider_message_id=transition.provider_message_id,
+        error=transition.error,
+        fallback_to=transition.fallback,
+    )
+
+
+def _deliveries():
+    return Notification.objects.select_related("recipient", "inbox_message")
 
 
 def notification_deliver(*, notification_id: int) -> Notification | None:
-    """Sends one waiting message. A message already sent is not sent again."""
-    with transaction.atomic():
-        notification = (
-            Notification.objects.select_for_update(skip_locked=True)
-            .filter(pk=notification_id, state=Notification.State.PENDING)
-            .first()
-        )
-        if notification is None:
-            return None
+    """Sends one waiting message. A message already taken by its channel is not sent again."""
+    return outbox_deliver(
+        queryset=_deliveries(),
+        pk=notification_id,
+        send=_send,
+        record=_record,
+        fall_back=_fall_back,
+        receipts=True,
+    )
+
+
+def _send(notification: Notification) -> Handover | None:
+    if notification.channel == Channel.EMAIL:
         try:
-            _send(notification)
-        except Exception as exc:  # the gateway failed: count it and try later
-            notification.attempts += 1
-            notification.last_error = f"{type(exc).__name__}: {exc}"[:300]
-            if notification.attempts >= MAX_ATTEMPTS:
-                notification.state = Notification.State.FAILED
-                logger.error("Notification %s failed %s times; giving up", notification.pk, notification.attempts)
-            else:
-                notification.next_attempt_at = timezone.now() + timedelta(minutes=2**notification.attempts)
-            notification.save(update_fields=["attempts", "last_error", "state", "next_attempt_at"])
-            return notification
-        notification.state = Notification.State.SENT
-        notification.sent_at = timezone.now()
-        notification.attempts += 1
-        notification.last_error = ""
-        notification.save(update_fields=["state", "sent_at", "attempts", "last_error"])
-        return notification
+            send_mail(notification.subject, notification.body, None, [notification.address])
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _message in exc.recipients.values()]
+            if codes and all(500 <= code < 600 for code in codes):
+                raise AddressRefused(f"the mail server refused the address ({', '.join(map(str, codes))})") from exc
+            raise
+    elif notification.channel == Channel.SMS:
+        taken = send_sms(to=notification.address, text=notification.body)
+        if taken is not None:
+            return Handover(provider_message_id=taken.provider_message_id, receipt_expected=taken.receipt_expected)
+    return None
 
 
-def _send(notification: Notification) -> None:
-    if notification.channel == Notification.Channel.EMAIL:
-        send_mail(notification.subject, notification.body, None, [notification.address])
-    elif notification.channel == Notification.Channel.SMS:
-        send_sms(to=notification.address, text=notification.body)
+def _fall_back(failed: Notification) -> Notification | None:
+    """Where a delivery that failed for good goes on (``FALLBACK_CHANNEL``): for an SMS, the
+    message's e-mail on its way, or a new one when the person has an address not yet tried; then,
+    for an SMS or an e-mail, the message's inbox copy, which every recipient (an account) has."""
+    inbox = failed.inbox_message
+    if FALLBACK_CHANNEL.get(failed.channel) == Channel.EMAIL:
+        by_email = (
+            Notification.objects.filter(inbox_message=inbox, channel=Channel.EMAIL)
+            if inbox is not None
+            else Notification.objects.filter(fallback_of=failed)
+        )
+        on_its_way = by_email.exclude(state=State.PERMANENT_FAILURE).order_by("pk").first()
+        if on_its_way is not None:
+            return on_its_way
+        address = failed.recipient.email
+        if address and not by_email.filter(address=address).exists():
+            return _write_fallback(failed, channel=Channel.EMAIL, address=address)
+    if failed.channel in FALLBACK_CHANNEL:
+        return inbox
+    return None
+
+
+def _write_fallback(failed: Notification, *, channel: str, address: str) -> Notification:
+    inbox = failed.inbox_message
+    if inbox is not None:
+        subject, body = inbox.subject, inbox.body
+    else:  # written before messages had their inbox copy linked
+        with translation.override(failed.language):
+            subject, body = failed.subject or str(failed.get_event_display()), failed.body
+    row = Notification.objects.create(
+        recipient=failed.recipient,
+        application_id=failed.application_id,
+        event=failed.event,
+        language=failed.language,
+        channel=channel,
+        address=address,
+        subject=subject,
+        body=body,
+        inbox_message=inbox,
+        fallback_of=failed,
+    )
+    DeliveryEvent.objects.create(notification=row, status=row.state, channel=channel, at=row.created_at)
+    transaction.on_commit(lambda: _wake_sender([row.pk]))
+    return row
 
 
 def notifications_due(*, now=None, limit: int = 200) -> list[int]:
-    now = now or timezone.now()
-    waiting = Notification.objects.filter(state=Notification.State.PENDING)
-    due = waiting.filter(next_attempt_at__lte=now) | waiting.filter(
-        next_attempt_at__isnull=True, created_at__lte=now - PICKUP_GRACE
-    )
-    return list(due.order_by("created_at").values_list("pk", flat=True)[:limit])
+    return outbox_due(model=Notification, now=now, limit=limit)
 
 
 def notifications_send_due(*, now=None) -> int:
-    """Sends every message that is due; returns how many were sent."""
-    sent = 0
-    for notification_id in notifications_due(now=now):
-        result = notification_deliver(notification_id=notification_id)
-        if result is not None and result.state == Notification.State.SENT:
-            sent += 1
-    return sent
+    """Sends every message that is due; returns how many a channel took."""
+    return outbox_send_due(
+        model=Notification,
+        deliver=lambda notification_id: notification_deliver(notification_id=notification_id),
+        now=now,
+        limit=200,
+    )
+
+
+def notification_receipt_check(*, notification_id: int, now=None) -> Notification | None:
+    """Asks the SMS provider for its report on one message it took (``sending``) and records it:
+    delivered, failed (sent again, or for good with its fallback), or asked again later. The
+    provider is asked before the row is locked, so no lock is held while it answers."""
+    row = (
+        Notification.objects.filter(pk=notification_id, state=State.SENDING, channel=Channel.SMS)
+        .exclude(provider_message_id="")
+        .first()
+    )
+    if row is None:
+        return None
+    delivered = failed = permanent = False
+    error = ""
+    try:
+        receipt = sms_receipt(
+            to=row.address, provider_message_id=row.provider_message_id, sent_on=timezone.localdate(row.sent_at)
+        )
+    except Exception as exc:  # the provider did not answer: ask again later
+        logger.warning("No delivery report for notification %s: %s: %s", row.pk, type(exc).__name__, exc)
+        receipt = None
+    if receipt is not None:
+        delivered, failed, permanent = receipt.delivered, receipt.failed, receipt.permanent
+        error = f"delivery report: {receipt.code}" if failed else ""
+    return outbox_receipt(
+        queryset=_deliveries(),
+        pk=row.pk,
+        delivered=delivered,
+        failed=failed,
+        permanent=permanent,
+        error=error,
+        record=_record,
+        fall_back=_fall_back,
+        now=now,
+    )
+
+
+def sms_receipts_poll(*, now=None, limit: int = 200) -> int:
+    """Beat's job: asks for the report on each SMS whose report is due; returns how many were
+    settled (delivered or failed)."""
+    settled = 0
+    for notification_id in outbox_receipts_due(model=Notification, now=now, limit=limit):
+        row = notification_receipt_check(notification_id=notification_id, now=now)
+        if row is not None and row.state != State.SENDING:
+            settled += 1
+    return settled
 
 
 # How to rebuild the context of an inbox message from what the database keeps
@@ -239,7 +370,11 @@ def _information_request_context(notification: Notification, language: str) -> d
 def inbox_messages_in_language(notifications: list[Notification], *, language: str) -> list[Notification]:
     """Sets ``shown_subject`` and ``shown_body`` on each inbox message: the message
     written again in ``language`` from its event and application, or, where it
-    cannot be rebuilt, the words it was sent with."""
+    cannot be rebuilt, the words it was sent with; and ``delivery_notes``: how its
+    SMS and e-mail went, in the words a citizen is told (``inbox_delivery_notes``)."""
+    notes = inbox_delivery_notes(inbox_ids=[n.pk for n in notifications])
+    for notification in notifications:
+        notification.delivery_notes = notes.get(notification.pk, [])
     ids = {n.application_id for n in notifications if n.application_id}
     # One instance per case, with what the templates read, so that 100 messages cost what 1 does.
     applications = Application.objects.select_related("programme").in_bulk(ids) if ids else {}

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from applications.staff import fulfilment, views
+from applications.staff import delivery, fulfilment, views
 
 app_name = "staff"
 
@@ -11,6 +11,8 @@ urlpatterns = [
     path("", views.queue, name="home"),
     path("queue/", views.queue, name="queue"),
     path("queue/claim-next/", views.claim_next, name="claim_next"),
+    # Citizens a message could not reach by any channel (issue 14, item 7).
+    path("unreachable/", delivery.unreachable, name="unreachable"),
     re_path(rf"{CASE}/$", views.case_detail, name="case"),
     re_path(rf"{CASE}/claim/$", views.case_claim, name="claim"),
     re_path(rf"{CASE}/release/$", views.case_release, name="release"),

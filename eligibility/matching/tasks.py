@@ -6,11 +6,15 @@ transaction, idempotent: run twice it writes nothing new) whose callback
 ``match_finish`` adds up the counts, finishes the run and has outreach create
 the invitations. Adding workers makes it faster. A chord needs a result
 backend: the settings use Redis for it when ``REDIS_URL`` is set.
+
+Each run ends with one entry in the audit trail (``eligibility.matching.audit``), written
+here once the service has returned the finished run.
 """
 
 from celery import chord, group, shared_task
 
 from eligibility.matching import services
+from eligibility.matching.audit import match_run_audit
 from eligibility.matching.models import MatchRun
 
 # The whole registry on one worker: longer than the default limit of a task.
@@ -20,6 +24,7 @@ NIGHTLY_TIME_LIMIT = 3 * 3600
 @shared_task(name="matching.registry_match", time_limit=NIGHTLY_TIME_LIMIT, soft_time_limit=NIGHTLY_TIME_LIMIT - 60)
 def registry_match_nightly(distributed: bool = False) -> dict:
     run = services.registry_match(distributed=distributed)
+    match_run_audit(run=run)  # distributed: still running, audited by match_finish
     return {"run": run.pk, "state": run.state}
 
 
@@ -41,12 +46,14 @@ def match_finish(chunk_counts: list[dict], run_id: int) -> dict:
     for found in chunk_counts:
         counts.add(services.ChunkCounts(**found))
     run = services.match_run_finish(run=run, counts=counts, chunks=len(chunk_counts))
+    match_run_audit(run=run)
     return {"run": run.pk, "persons": run.persons, "invitations": run.invitations}
 
 
 @shared_task(name="matching.match_failed")
 def match_failed(request, exc, traceback, run_id: int) -> None:
-    services.match_run_failed(run=MatchRun.objects.get(pk=run_id), error=f"{type(exc).__name__}: {exc}")
+    run = services.match_run_failed(run=MatchRun.objects.get(pk=run_id), error=f"{type(exc).__name__}: {exc}")
+    match_run_audit(run=run)
 
 
 def match_run_dispatch(*, run_id: int, ranges: list[tuple[int, int]]) -> None:

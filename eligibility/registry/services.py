@@ -13,9 +13,10 @@ whoever sent it, and it keeps ``{"source", "on"}``; on the same date the later
 line wins. ``action=delete`` removes what that department sent about the
 person, and the person once no department's data is left (item 8).
 
-Audit codes: ``AuditEntry.Action`` has no registry actions (adding them needs an
-``applications`` migration). Imports and deletions are recorded as ``NOTE`` and
-views as ``VIEW_PERSONAL_DATA``, with ``details["registry"]`` naming what happened.
+Audit codes: an import is recorded as ``REGISTRY_IMPORTED`` (when it starts and when it
+ends), a department's deletion as ``REGISTRY_ROWS_DELETED`` and a look-up as
+``REGISTRY_VIEWED``, with ``details["registry"]`` naming what happened; the audit page
+reads them as sentences (``applications.audit_wording``).
 """
 
 import logging
@@ -382,7 +383,7 @@ class _Batch:
         for person, row, removed in gone:
             _audit(
                 actor=self.registry_import.uploaded_by,
-                action=AuditEntry.Action.NOTE,
+                action=AuditEntry.Action.REGISTRY_ROWS_DELETED,
                 details={
                     "event": "person_deleted" if person.pk in deleted_ids else "facts_deleted",
                     "person": person.pk,
@@ -454,7 +455,7 @@ def _run(registry_import: RegistryImport, progress) -> RegistryImport:
         registry_import.save(update_fields=[*_COUNT_FIELDS, "state", "started_at", "error"])
         _audit(
             actor=registry_import.uploaded_by,
-            action=AuditEntry.Action.NOTE,
+            action=AuditEntry.Action.REGISTRY_IMPORTED,
             details={
                 "event": "import_started",
                 "import": registry_import.pk,
@@ -518,7 +519,7 @@ def _finish(registry_import: RegistryImport, *, state: str, error: str = "") -> 
         registry_import.save(update_fields=[*_COUNT_FIELDS, "state", "error", "finished_at", "total"])
         _audit(
             actor=registry_import.uploaded_by,
-            action=AuditEntry.Action.NOTE,
+            action=AuditEntry.Action.REGISTRY_IMPORTED,
             details={
                 "event": "import_finished",
                 "import": registry_import.pk,
@@ -551,7 +552,7 @@ def registry_person_viewed(*, person: RegistryPerson, actor, purpose: str, reque
     transaction of the use."""
     _audit(
         actor=actor,
-        action=AuditEntry.Action.VIEW_PERSONAL_DATA,
+        action=AuditEntry.Action.REGISTRY_VIEWED,
         details={"event": "person_viewed", "person": person.pk, "purpose": purpose},
         request=request,
     )

@@ -96,7 +96,7 @@ def test_whole_journey_to_a_reference_number(client, citizen, django_capture_on_
 
     # Notifications: inbox, e-mail and SMS in the applicant's language
     channels = set(Notification.objects.values_list("channel", "state"))
-    assert channels == {("inbox", "sent"), ("email", "sent"), ("sms", "sent")}
+    assert channels == {("inbox", "delivered"), ("email", "delivered"), ("sms", "delivered")}
     assert mail.outbox[-1].subject == f"We have received your application {application.reference}"
     assert sms_outbox[-1].to == "13912345678" and application.reference in sms_outbox[-1].text
     inbox = client.get("/inbox/").content.decode()

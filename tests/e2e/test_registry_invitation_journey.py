@@ -61,7 +61,7 @@ def test_an_invited_person_confirms_a_pre_filled_application(new_page, tmp_path)
     person = invitation.person
     # In the outbox, sent by SMS, one message naming every programme the person is invited to.
     message = InvitationMessage.objects.get(person=person)
-    assert message.channel == InvitationMessage.Channel.SMS and message.state == InvitationMessage.State.SENT
+    assert message.channel == InvitationMessage.Channel.SMS and message.state == InvitationMessage.State.DELIVERED
     texts = [m.text for m in sms.outbox if m.to == person.mobile]
     assert len(texts) == 1
     link = re.search(r"https?://[^/\s]+(/invitations/[0-9a-f-]{36}/)(?=\s)", texts[0]).group(1)

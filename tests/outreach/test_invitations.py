@@ -97,7 +97,7 @@ def test_one_message_names_every_programme_and_carries_the_links(send):
 
     assert send() == 1
     message = InvitationMessage.objects.get()
-    assert message.channel == InvitationMessage.Channel.SMS and message.state == InvitationMessage.State.SENT
+    assert message.channel == InvitationMessage.Channel.SMS and message.state == InvitationMessage.State.DELIVERED
     assert [m.to for m in sms.outbox] == [person.mobile]
     text = sms.outbox[0].text
     token = re.search(r"/invitations/([0-9a-f-]{36})/ ", text + " ").group(1)
@@ -161,7 +161,7 @@ def test_without_a_mobile_number_by_email_and_without_either_to_the_inbox(send):
     assert [message.to for message in mail.outbox] == [["li@example.com"]]
     assert "/invitations/" in mail.outbox[0].body and "/opt-out/" in mail.outbox[0].body
     inbox = Notification.objects.get(recipient=account, channel=Notification.Channel.INBOX)
-    assert "/invitations/" in inbox.body and inbox.state == Notification.State.SENT
+    assert "/invitations/" in inbox.body and inbox.state == Notification.State.DELIVERED
     assert not sms.outbox
     # Nobody to send it to: the invitation waits until a channel is known.
     assert unreachable.invitations.get().message is None
@@ -180,7 +180,7 @@ def test_a_refused_message_is_sent_again_with_the_outbox_backoff(settings, send)
     settings.SMS_BACKEND = "tests.outreach.test_invitations.RefusingGateway"
     send()
     message = InvitationMessage.objects.get()
-    assert message.state == InvitationMessage.State.PENDING and message.attempts == 1
+    assert message.state == InvitationMessage.State.TEMPORARY_FAILURE and message.attempts == 1
     assert "gateway down" in message.last_error and message.next_attempt_at > timezone.now()
     assert person.invitations.get().sent_at is None
 
@@ -188,7 +188,7 @@ def test_a_refused_message_is_sent_again_with_the_outbox_backoff(settings, send)
     assert invitation_messages_send_due() == 0  # not due yet
     assert invitation_messages_send_due(now=later(1)) == 1
     message.refresh_from_db()
-    assert message.state == InvitationMessage.State.SENT and len(sms.outbox) == 1
+    assert message.state == InvitationMessage.State.DELIVERED and len(sms.outbox) == 1
     assert person.invitations.get().sent_at is not None
     # Sent once: the sweep does not send it again.
     assert invitation_messages_send_due(now=later(2)) == 0

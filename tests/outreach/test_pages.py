@@ -57,7 +57,7 @@ def test_opening_records_the_first_open_and_every_look_is_audited(client, invite
     client.get(page_url(invited))
     invited.refresh_from_db()
     assert invited.opened_at == first
-    looks = AuditEntry.objects.filter(action=AuditEntry.Action.VIEW_PERSONAL_DATA)
+    looks = AuditEntry.objects.filter(action=AuditEntry.Action.INVITATION_OPENED)
     assert looks.count() == 2
     assert {entry.details["use"] for entry in looks} == {"invitation_page"}
     assert {entry.details["registry_person"] for entry in looks} == {invited.person_id}
@@ -79,7 +79,7 @@ def test_opt_out_asks_first_then_one_tap_opts_out(client, invited):
     assert response.status_code == 200
     invited.person.refresh_from_db()
     assert invited.person.opted_out_at is not None
-    entry = AuditEntry.objects.get(action=AuditEntry.Action.DECISION)
+    entry = AuditEntry.objects.get(action=AuditEntry.Action.REGISTRY_OPTED_OUT)
     assert entry.details == {"decision": "registry_opt_out", "registry_person": invited.person_id, "use": "opt_out"}
 
     # Asking again changes nothing, and no new invitation is made or sent.
@@ -103,7 +103,7 @@ def test_a_message_waiting_when_the_person_opts_out_is_not_sent(client, graduate
     client.post(f"/invitations/{graduate.invitations.get().token}/opt-out/")
     invitation_message_deliver(message_id=message.pk)
     message.refresh_from_db()
-    assert message.state == InvitationMessage.State.FAILED and not sms.outbox
+    assert message.state == InvitationMessage.State.PERMANENT_FAILURE and not sms.outbox
 
 
 def test_the_opted_out_person_can_still_read_the_page(client, invited):

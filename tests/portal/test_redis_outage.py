@@ -125,7 +125,7 @@ def test_upload_and_submission_answer_at_once_with_redis_stopped_and_complete_on
     assert submitted.status_code == 302
     application.refresh_from_db()
     assert application.status == Status.SUBMITTED
-    waiting = Notification.objects.filter(application=application, state=Notification.State.PENDING)
+    waiting = Notification.objects.filter(application=application, state=Notification.State.QUEUED)
     assert set(waiting.values_list("channel", flat=True)) == {"email", "sms"}
 
     screening, screening_seconds = timed(
@@ -152,7 +152,7 @@ def test_upload_and_submission_answer_at_once_with_redis_stopped_and_complete_on
 
     document.refresh_from_db()
     assert document.check_status == Document.CheckStatus.PASSED and document.check_attempts == 1
-    sent = Notification.objects.filter(application=application, state=Notification.State.SENT)
+    sent = Notification.objects.filter(application=application, state=Notification.State.DELIVERED)
     assert set(sent.exclude(channel="inbox").values_list("channel", "attempts")) == {("email", 1), ("sms", 1)}
     assert client.get("/healthz/ready").json()["broker"] == "ok"
 

@@ -319,7 +319,7 @@ def test_the_import_is_audited_with_its_counts():
     assert [entry.details["registry"] for entry in entries] == ["import_started", "import_finished"]
     finished = entries.last().details
     assert (finished["state"], finished["total"], finished["created"], finished["rejected"]) == ("done", 2, 1, 1)
-    assert all(entry.actor == admin and entry.action == AuditEntry.Action.NOTE for entry in entries)
+    assert all(entry.actor == admin and entry.action == AuditEntry.Action.REGISTRY_IMPORTED for entry in entries)
 
 
 def test_a_person_viewed_is_audited():
@@ -327,7 +327,7 @@ def test_a_person_viewed_is_audited():
     admin = PolicyAdminFactory()
     services.registry_person_viewed(person=person(ALICE), actor=admin, purpose="prefill")
     entry = AuditEntry.objects.get(details__registry="person_viewed")
-    assert entry.action == AuditEntry.Action.VIEW_PERSONAL_DATA and entry.details["purpose"] == "prefill"
+    assert entry.action == AuditEntry.Action.REGISTRY_VIEWED and entry.details["purpose"] == "prefill"
 
 
 @pytest.mark.parametrize(

@@ -154,7 +154,7 @@ def test_looking_a_person_up_shows_sources_and_is_audited(client, policy_admin):
     assert response.status_code == 200
     assert "王芳" in html and "provided by Human Resources and Social Security Bureau" in html
     entry = AuditEntry.objects.get(details__registry="person_viewed")
-    assert entry.actor == policy_admin and entry.action == AuditEntry.Action.VIEW_PERSONAL_DATA
+    assert entry.actor == policy_admin and entry.action == AuditEntry.Action.REGISTRY_VIEWED
     assert entry.details["person"] == RegistryPerson.objects.get().pk
 
     missing = client.post(reverse("registry:person_lookup"), {"id_number": BOB})

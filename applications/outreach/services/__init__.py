@@ -1,6 +1,7 @@
 """Writes of outreach: invitations made from a matching run, the weekly messages that carry
 them, the one-tap opt-out, and applications pre-filled from the registry."""
 
+from applications.outreach.services.attempts import IdentityAttemptsRefused
 from applications.outreach.services.creation import invitations_create
 from applications.outreach.services.opening import invitation_opened, registry_person_opt_out
 from applications.outreach.services.prefill import (
@@ -15,6 +16,7 @@ from applications.outreach.services.sending import (
 )
 
 __all__ = [
+    "IdentityAttemptsRefused",
     "InvitationIdentityMismatch",
     "invitation_application_start",
     "invitation_message_deliver",

@@ -21,7 +21,7 @@ def invitation_opened(*, invitation: Invitation, shown: list[Invitation], reques
                 item.opened_at = now
     audit_record(
         actor=getattr(request, "user", None),
-        action=AuditEntry.Action.VIEW_PERSONAL_DATA,
+        action=AuditEntry.Action.INVITATION_OPENED,
         details={
             "registry_person": invitation.person_id,
             "use": "invitation_page",
@@ -46,7 +46,7 @@ def registry_person_opt_out(*, invitation: Invitation, request=None):
     person.save(update_fields=["opted_out_at"])
     audit_record(
         actor=getattr(request, "user", None),
-        action=AuditEntry.Action.DECISION,
+        action=AuditEntry.Action.REGISTRY_OPTED_OUT,
         details={"registry_person": person.pk, "use": "opt_out", "decision": "registry_opt_out"},
         request=request,
     )

@@ -11,22 +11,38 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from applications.crypto import keyed_hash
+from applications.id_numbers import compact
 from applications.models import Application, AuditEntry
 from applications.outreach.models import Invitation, PrefilledFact
+from applications.outreach.services import attempts
 from applications.services import intake
 from applications.services.audit import audit_record
 from eligibility.facts import FACT_FIELDS, FactsInvalid, parse_facts
 
 # The personal details an application takes over besides the facts.
 PERSONAL_DETAILS = ("full_name", "mobile")
+# How many last characters of a wrong number typed the page shows again.
+TYPED_SHOWN = 4
 # What the "about you" step asks of these (the birth date is a fact, asked there).
 PERSONAL_STEP = (*PERSONAL_DETAILS, "birth_date")
 
 
 class InvitationIdentityMismatch(ValidationError):
-    """The identity number typed is not the one of the person invited."""
+    """The identity number typed is not the one of the person invited. The message shows only
+    the last characters of what was typed, so that the person can see a slip."""
 
-    def __init__(self):
+    def __init__(self, *, typed: str = ""):
+        number = compact(typed)
+        if len(number) > TYPED_SHOWN:
+            super().__init__(
+                _(
+                    "This is not the identity number the invitation was sent for (you typed a number ending "
+                    "in %(end)s). Check the number and try again."
+                ),
+                code="identity_mismatch",
+                params={"end": number[-TYPED_SHOWN:]},
+            )
+            return
         super().__init__(
             _("This is not the identity number the invitation was sent for. Check the number and try again."),
             code="identity_mismatch",
@@ -67,13 +83,38 @@ def _provided_on(entry: dict):
         return None
 
 
-@transaction.atomic
 def invitation_application_start(*, invitation: Invitation, applicant, id_number: str, request=None) -> Application:
     """Starts (or takes up) the applicant's draft for the invitation's programme, pre-filled
-    from the registry, once the identity number typed matches the person invited (keyed hash)."""
+    from the registry, once the identity number typed matches the person invited (keyed hash).
+
+    Raises ``InvitationIdentityMismatch`` for another number, and ``IdentityAttemptsRefused``
+    while too many wrong numbers refuse tries (``attempts``); both are recorded and audited,
+    and stay so although the error is raised (it is raised once that transaction committed).
+    """
+    from applications.outreach.selectors import identity_attempts_lock
+
+    with transaction.atomic():
+        attempts.identity_attempts_hold(invitation=invitation, account=applicant)
+        lock = identity_attempts_lock(invitation=invitation, account=applicant)
+        if lock is not None:
+            attempts.identity_attempt_refuse(invitation=invitation, account=applicant, lock=lock, request=request)
+            refusal = attempts.IdentityAttemptsRefused(lock)
+        elif not invitation.person.id_number_hash or keyed_hash(id_number) != invitation.person.id_number_hash:
+            started = attempts.identity_attempt_wrong(invitation=invitation, account=applicant, request=request)
+            refusal = (
+                attempts.IdentityAttemptsRefused(started)
+                if started is not None
+                else InvitationIdentityMismatch(typed=id_number)
+            )
+        else:
+            return _application_prefill(
+                invitation=invitation, applicant=applicant, id_number=id_number, request=request
+            )
+    raise refusal
+
+
+def _application_prefill(*, invitation: Invitation, applicant, id_number: str, request) -> Application:
     person = invitation.person
-    if not person.id_number_hash or keyed_hash(id_number) != person.id_number_hash:
-        raise InvitationIdentityMismatch
     registry_facts = registry_wire_facts(person)
     application = intake.application_start(applicant=applicant, programme=invitation.programme, facts=registry_facts)
     # A draft the person had already: the registry fills what it does not answer yet.
@@ -110,11 +151,18 @@ def invitation_application_start(*, invitation: Invitation, applicant, id_number
     PrefilledFact.objects.bulk_create(rows, ignore_conflicts=True)
     Invitation.objects.filter(pk=invitation.pk).update(application=application)
     invitation.application = application
+    # One entry naming every answer taken over, and the department of each one marked as provided.
     audit_record(
         actor=applicant,
-        action=AuditEntry.Action.VIEW_PERSONAL_DATA,
+        action=AuditEntry.Action.REGISTRY_PREFILLED,
         application=application,
-        details={"registry_person": person.pk, "use": "prefill", "answers": sorted(row.fact for row in rows)},
+        details={
+            "registry_person": person.pk,
+            "invitation": invitation.pk,
+            "use": "prefill",
+            "answers": sorted({*taken, *personal}),
+            "sources": {row.fact: row.source for row in rows},
+        },
         request=request,
     )
     return application

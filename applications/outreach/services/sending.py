@@ -3,17 +3,19 @@
 ``invitations_send`` (beat, each morning) writes the messages to outreach's own outbox
 (``InvitationMessage``) and wakes their sender after commit; ``invitation_message_deliver``
 sends one, by the portal's own gateways (``django.core.mail.send_mail``,
-``portal.sms.send_sms``) with the portal outbox's retries (``applications.services.notifications``:
-the same number of attempts and the same backoff), and ``invitation_messages_send_due``
-(beat, every sweep) sends what is due again. An inbox message becomes an ordinary inbox
+``portal.sms.send_sms``) through the delivery mechanism every outbox of the portal shares
+(``applications.services.outbox``: the same claim, number of attempts and backoff), and
+``invitation_messages_send_due`` (beat, every sweep) sends what is due again. An inbox message becomes an ordinary inbox
 ``Notification`` of the person's account.
 
 The channel is the first the registry or the portal knows: SMS to the mobile number, else
 e-mail, else the inbox of an account that has applied with the same identity number. A
-person with none of these keeps the invitations waiting until one is known.
+person with none of these keeps the invitations waiting until one is known. A message that
+cannot be delivered on its channel (the number invalid or blocked, or every attempt failed)
+falls back to the next of these the person has (``_fall_back``): a new message on it carries
+the same invitations. One whose person opted out is not sent, and does not fall back.
 """
 
-import logging
 from collections import defaultdict
 from datetime import timedelta
 
@@ -25,22 +27,19 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from applications.models import Application, Notification
+from applications.models import Application, DeliveryEvent, Notification
 from applications.outreach.models import Invitation, InvitationMessage
-from applications.services.notifications import MAX_ATTEMPTS, PICKUP_GRACE
-from portal.celery import enqueue
+from applications.services.outbox import outbox_deliver, outbox_due, outbox_send_due, outbox_wake
 from portal.language import join_list
 from portal.links import public_url
 from portal.sms import send_sms
-
-logger = logging.getLogger(__name__)
 
 # At most one message a person in this time, however many programmes it names.
 MESSAGE_INTERVAL = timedelta(days=7)
 BATCH_SIZE = 500
 TEMPLATES = "notifications/invitation"
 # The ``event`` of the inbox notification an invitation becomes.
-INBOX_EVENT = "invitation"
+INBOX_EVENT = Notification.Event.INVITATION
 
 
 def message_language(language: str) -> str:
@@ -126,15 +125,31 @@ def _write_messages(person_ids: list[int], now) -> int:
     return len(messages)
 
 
-def _message_for(person, invitations: list[Invitation], account_id: int | None, now) -> InvitationMessage | None:
-    if person.mobile:
-        channel, address = InvitationMessage.Channel.SMS, person.mobile
-    elif person.email:
-        channel, address = InvitationMessage.Channel.EMAIL, person.email
-    elif account_id is not None:
-        channel, address = InvitationMessage.Channel.INBOX, ""
-    else:
+# The channels in the order they are tried.
+CHANNELS = (InvitationMessage.Channel.SMS, InvitationMessage.Channel.EMAIL, InvitationMessage.Channel.INBOX)
+
+
+def _channel_for(person, account_id: int | None, *, after: str | None = None) -> tuple[str, str] | None:
+    """The first channel (and its address) the person has, after the channel ``after`` if given."""
+    addresses = {
+        InvitationMessage.Channel.SMS: person.mobile or "",
+        InvitationMessage.Channel.EMAIL: person.email or "",
+        InvitationMessage.Channel.INBOX: "",
+    }
+    start = CHANNELS.index(after) + 1 if after else 0
+    for channel in CHANNELS[start:]:
+        if addresses[channel] or (channel == InvitationMessage.Channel.INBOX and account_id is not None):
+            return channel, addresses[channel]
+    return None
+
+
+def _message_for(
+    person, invitations: list[Invitation], account_id: int | None, now, *, after: str | None = None
+) -> InvitationMessage | None:
+    chosen = _channel_for(person, account_id, after=after)
+    if chosen is None:
         return None
+    channel, address = chosen
     language = message_language(person.language)
     token = invitations[0].token
     with translation.override(language):
@@ -162,48 +177,53 @@ def _message_for(person, invitations: list[Invitation], account_id: int | None, 
 
 
 def _wake_sender(message_ids: list[int]) -> None:
-    # Broker unreachable: the messages wait in the outbox for beat (invitation_messages_send_due).
-    for message_id in message_ids:
-        enqueue("outreach.deliver_invitation_message", message_id)
+    outbox_wake(task_name="outreach.deliver_invitation_message", row_ids=message_ids)
+
+
+def _opted_out(message: InvitationMessage) -> str:
+    # Opted out between writing and sending: nothing goes out.
+    return "opted out" if message.person.opted_out_at is not None else ""
+
+
+def _mark_invitations_sent(message: InvitationMessage) -> None:
+    Invitation.objects.filter(message=message, sent_at__isnull=True).update(sent_at=message.sent_at)
 
 
 def invitation_message_deliver(*, message_id: int) -> InvitationMessage | None:
-    """Sends one waiting message; one already sent is not sent again."""
-    with transaction.atomic():
-        message = (
-            InvitationMessage.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("person")
-            .filter(pk=message_id, state=InvitationMessage.State.PENDING)
-            .first()
-        )
-        if message is None:
-            return None
-        if message.person.opted_out_at is not None:
-            # Opted out between writing and sending: nothing goes out.
-            message.state = InvitationMessage.State.FAILED
-            message.last_error = "opted out"
-            message.save(update_fields=["state", "last_error"])
-            return message
-        try:
-            _send(message)
-        except Exception as exc:  # the gateway failed: count it and try later, as the portal's outbox does
-            message.attempts += 1
-            message.last_error = f"{type(exc).__name__}: {exc}"[:300]
-            if message.attempts >= MAX_ATTEMPTS:
-                message.state = InvitationMessage.State.FAILED
-                logger.error("Invitation message %s failed %s times; giving up", message.pk, message.attempts)
-            else:
-                message.next_attempt_at = timezone.now() + timedelta(minutes=2**message.attempts)
-            message.save(update_fields=["attempts", "last_error", "state", "next_attempt_at"])
-            return message
-        now = timezone.now()
-        message.state = InvitationMessage.State.SENT
-        message.sent_at = now
-        message.attempts += 1
-        message.last_error = ""
-        message.save(update_fields=["state", "sent_at", "attempts", "last_error"])
-        Invitation.objects.filter(message=message, sent_at__isnull=True).update(sent_at=now)
-        return message
+    """Sends one waiting message; one already sent is not sent again. The outbox keeps no
+    provider id for these, so a message a gateway took counts as delivered."""
+    return outbox_deliver(
+        queryset=InvitationMessage.objects.select_related("person"),
+        pk=message_id,
+        send=_send,
+        refuse=_opted_out,
+        after_sent=_mark_invitations_sent,
+        fall_back=_fall_back,
+    )
+
+
+def _fall_back(failed: InvitationMessage) -> InvitationMessage | None:
+    """A new message with the failed one's invitations on the person's next channel, if any."""
+    person = failed.person
+    account_id = (
+        Application.objects.filter(id_number_hash=person.id_number_hash)
+        .exclude(id_number_hash="")
+        .order_by("created_at")
+        .values_list("applicant_id", flat=True)
+        .first()
+    )
+    invitations = list(
+        Invitation.objects.filter(message=failed).select_related("programme").order_by("programme__position", "pk")
+    )
+    if not invitations:
+        return None
+    message = _message_for(person, invitations, account_id, timezone.now(), after=failed.channel)
+    if message is None:
+        return None
+    message.save()
+    Invitation.objects.filter(message=failed).update(message=message)
+    transaction.on_commit(lambda: _wake_sender([message.pk]))
+    return message
 
 
 def _send(message: InvitationMessage) -> None:
@@ -212,32 +232,30 @@ def _send(message: InvitationMessage) -> None:
     elif message.channel == InvitationMessage.Channel.EMAIL:
         send_mail(message.subject, message.body, None, [message.address])
     else:
-        Notification.objects.create(
+        now = timezone.now()
+        inbox = Notification.objects.create(
             recipient_id=message.recipient_id,
             event=INBOX_EVENT,
             channel=Notification.Channel.INBOX,
             language=message.language,
             subject=message.subject,
             body=message.body,
-            state=Notification.State.SENT,
-            sent_at=timezone.now(),
+            state=Notification.State.DELIVERED,
+            sent_at=now,
+            delivered_at=now,
         )
+        DeliveryEvent.objects.create(notification=inbox, status=inbox.state, channel=inbox.channel, at=now)
 
 
 def invitation_messages_due(*, now=None, limit: int = 500) -> list[int]:
-    now = now or timezone.now()
-    waiting = InvitationMessage.objects.filter(state=InvitationMessage.State.PENDING)
-    due = waiting.filter(next_attempt_at__lte=now) | waiting.filter(
-        next_attempt_at__isnull=True, created_at__lte=now - PICKUP_GRACE
-    )
-    return list(due.order_by("created_at", "pk").values_list("pk", flat=True)[:limit])
+    return outbox_due(model=InvitationMessage, now=now, limit=limit)
 
 
 def invitation_messages_send_due(*, now=None) -> int:
     """Sends every message that is due (its own task never ran, or a retry is due); returns how many went."""
-    sent = 0
-    for message_id in invitation_messages_due(now=now):
-        result = invitation_message_deliver(message_id=message_id)
-        if result is not None and result.state == InvitationMessage.State.SENT:
-            sent += 1
-    return sent
+    return outbox_send_due(
+        model=InvitationMessage,
+        deliver=lambda message_id: invitation_message_deliver(message_id=message_id),
+        now=now,
+        limit=500,
+    )

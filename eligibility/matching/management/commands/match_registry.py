@@ -5,6 +5,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
+from eligibility.matching.audit import match_run_audit
 from eligibility.matching.models import MatchRun
 from eligibility.matching.services import DEFAULT_CHUNK_SIZE, registry_match
 
@@ -40,6 +41,7 @@ class Command(BaseCommand):
             if run.state == MatchRun.State.RUNNING:
                 raise CommandError(f"Run {run.pk} is still running after {wait:.0f} s; see the matching runs.")
         seconds = time.perf_counter() - started
+        match_run_audit(run=run)  # once, though the chord's callback may have recorded it already
         if run.state == MatchRun.State.FAILED:
             raise CommandError(f"Run {run.pk} failed: {run.failure}")
         rate = run.persons / seconds if seconds else 0
