@@ -1,9 +1,12 @@
 """The admin pages of policy administrators.
 
-Programmes and parameters are read here; a parameter changes only by adding a
-value from a date (through ``services.parameter_value_add``). Values in force
-are read-only and cannot be deleted; a value not yet in force can be deleted.
-The change log is read-only.
+Programmes and parameters are read here. Policy administrators change a parameter
+in the policy console (``eligibility.console``): a proposal from a date, approved
+by another administrator (issue 14). The admin's own "add a value from a date" page
+(``services.parameter_value_add``, with the same checks) and the deletion of a value
+not yet in force remain for superusers only, who repair what a proposal cannot.
+Values in force are read-only and cannot be deleted. The change log and the
+proposals are read-only.
 """
 
 from django import forms
@@ -19,7 +22,15 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from eligibility import history, services
-from eligibility.models import IncubatorSite, Parameter, ParameterChange, ParameterValue, Programme, TrainingCourse
+from eligibility.models import (
+    IncubatorSite,
+    Parameter,
+    ParameterChange,
+    ParameterProposal,
+    ParameterValue,
+    Programme,
+    TrainingCourse,
+)
 from eligibility.parameter_cache import policy_version_bump
 from eligibility.parameter_types import ParameterType, display_value
 
@@ -34,9 +45,29 @@ def _value_status(row: ParameterValue) -> str:
     return _("superseded") if superseded else _("in force")
 
 
+class ProgrammeForm(forms.ModelForm):
+    """A programme's declared end: on or after its start, and never moved once it has come."""
+
+    class Meta:
+        model = Programme
+        fields = ("in_force_until", "title_zh", "title_en", "summary_zh", "summary_en", "sources")
+
+    def clean_in_force_until(self):
+        end = self.cleaned_data.get("in_force_until")
+        before = self.instance.in_force_until if self.instance.pk else None
+        if end == before:
+            return end
+        if end is not None and end < self.instance.in_force_from:
+            raise ValidationError(_("The end must not come before the date the programme is in force from."))
+        if any(day is not None and history.is_in_force(day) for day in (before, end)):
+            raise ValidationError(_("An end that is today or earlier is history: it can no longer be set or moved."))
+        return end
+
+
 @admin.register(Programme)
 class ProgrammeAdmin(admin.ModelAdmin):
-    list_display = ("position", "slug", "title", "kind", "per", "in_force_from")
+    form = ProgrammeForm
+    list_display = ("position", "slug", "title", "kind", "per", "in_force_from", "in_force_until")
     list_display_links = ("slug",)
     readonly_fields = ("slug", "position", "kind", "per", "in_force_from")
     fields = (
@@ -45,6 +76,7 @@ class ProgrammeAdmin(admin.ModelAdmin):
         "kind",
         "per",
         "in_force_from",
+        "in_force_until",
         "title_zh",
         "title_en",
         "summary_zh",
@@ -127,7 +159,7 @@ class ParameterAdmin(admin.ModelAdmin):
         "local_default",
         "source",
         "value_today",
-        "add_value_link",
+        "propose_link",
     )
     readonly_fields = fields
     inlines = [ParameterValueInline]
@@ -157,9 +189,21 @@ class ParameterAdmin(admin.ModelAdmin):
         return "—" if value is None else display_value(value)
 
     @admin.display(description=_("change"))
+    def propose_link(self, parameter: Parameter) -> str:
+        url = reverse("policy:propose", args=[parameter.pk])
+        return format_html('<a class="button" href="{}">{}</a>', url, _("Propose a new value in the policy console"))
+
+    @admin.display(description=_("change directly"))
     def add_value_link(self, parameter: Parameter) -> str:
         url = reverse("admin:eligibility_parameter_value_add", args=[parameter.pk])
         return format_html('<a class="button" href="{}">{}</a>', url, _("Add a value from a date"))
+
+    def get_fields(self, request, obj=None):
+        # The direct path, without a second person, is shown to superusers only.
+        return (*self.fields, "add_value_link") if request.user.is_superuser else self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
 
     def get_urls(self):
         urls = [
@@ -175,6 +219,14 @@ class ParameterAdmin(admin.ModelAdmin):
         parameter = get_object_or_404(Parameter, pk=parameter_id)
         if not request.user.has_perm("eligibility.add_parametervalue"):
             raise PermissionDenied
+        if not request.user.is_superuser:
+            # Issue 14: a policy administrator's change is a proposal that another one approves.
+            self.message_user(
+                request,
+                _("A new value is proposed in the policy console; another policy administrator approves it."),
+                messages.INFO,
+            )
+            return HttpResponseRedirect(reverse("policy:propose", args=[parameter.pk]))
         form = ValueAddForm(request.POST or None, parameter=parameter)
         # Issue 12: the form's button first previews what the value would change (eligibility.matching);
         # the preview's button sends the same values without "preview", which saves them below.
@@ -247,7 +299,9 @@ class ParameterValueAdmin(admin.ModelAdmin):
         return False  # to replace a future value, delete it and add another
 
     def has_delete_permission(self, request, obj=None):
-        allowed = super().has_delete_permission(request, obj)
+        # A scheduled value is withdrawn by a proposal for its date (approved by a second person);
+        # deleting it directly is left to superusers.
+        allowed = super().has_delete_permission(request, obj) and request.user.is_superuser
         return allowed and (obj is None or not history.is_in_force(obj.valid_from))
 
     def delete_model(self, request, obj):
@@ -276,6 +330,46 @@ class ParameterChangeAdmin(admin.ModelAdmin):
     @admin.display(description=_("value"))
     def shown_value(self, change: ParameterChange) -> str:
         return display_value(change.value)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ParameterProposal)
+class ParameterProposalAdmin(admin.ModelAdmin):
+    """Read-only: proposals are made and decided in the policy console."""
+
+    list_display = ("proposed_at", "parameter", "valid_from", "display", "state", "proposed_by", "decided_by")
+    list_filter = ("state", "origin", "parameter")
+    list_select_related = ("parameter", "proposed_by", "decided_by")
+    fields = (
+        "parameter",
+        "valid_from",
+        "value",
+        "reference_document",
+        "reference_clause",
+        "reason",
+        "origin",
+        "state",
+        "proposed_by",
+        "proposed_at",
+        "decided_by",
+        "decided_at",
+        "decision_note",
+        "reference_changes_acknowledged",
+        "applied_value",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("value"))
+    def display(self, proposal: ParameterProposal) -> str:
+        return proposal.display
 
     def has_add_permission(self, request):
         return False

@@ -735,7 +735,7 @@ def _programme(run: ColumnRun, programme) -> ProgrammeColumns:
         raise LookupError(f"The programme {programme.slug} has no rules in eligibility.rules.programmes.")
     n = run.table.n
     per = rules.per
-    if run.as_of < programme.in_force_from:
+    if not programme.in_force_on(run.as_of) or run.parameters.missing(rules.parameter_keys()):
         return ProgrammeColumns(
             slug=programme.slug,
             per=per,

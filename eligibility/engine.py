@@ -20,7 +20,7 @@ from eligibility.relevance import ask_in_order, relevant_facts, relevant_facts_f
 from eligibility.results import Amount, CriterionResult, ProgrammeResult, Status, results_to_dict
 from eligibility.rules import PROGRAMMES
 from eligibility.rules.logic import Context
-from eligibility.wording import Paragraph, Sentence
+from eligibility.wording import Listing, Paragraph, Sentence, is_chinese
 
 __all__ = [
     "Amount",
@@ -165,15 +165,15 @@ def _evaluate_programme(
     rules = PROGRAMMES.get(programme.slug)
     if rules is None:
         raise LookupError(f"The programme {programme.slug} has no rules in eligibility.rules.programmes.")
-    if context.as_of < programme.in_force_from:
-        return ProgrammeResult(
-            programme_slug=programme.slug,
-            status=Status.NOT_IN_FORCE,
-            amount=None,
-            criteria=[_not_in_force(programme, rules.in_force_source, context.as_of)],
-            missing_facts=[],
-            programme=programme,
-        )
+    if not programme.in_force_on(context.as_of):
+        return _not_in_force_result(programme, _not_in_force(programme, rules.in_force_source, context.as_of))
+    try:
+        used = _parameters_used(rules, context.parameters)
+    except ParameterNotInForce:
+        # A value the rules read has run out (or not begun) on this date: the programme cannot be
+        # decided then, and says so; a screening never fails for it (issue 14, item 4).
+        missing_values = context.parameters.missing(rules.parameter_keys())
+        return _not_in_force_result(programme, _no_value(missing_values, rules.in_force_source, context.as_of))
     criteria = [_decide(criterion, context, decided) for criterion in rules.criteria]
     missing: set[str] = set()
     if any(criterion.passed is False for criterion in criteria):
@@ -192,24 +192,63 @@ def _evaluate_programme(
         amount_text=rules.amount.explain(context, amount) if amount else None,
         criteria=criteria,
         missing_facts=[name for name in FACT_FIELDS if name in missing],
-        parameters_used=_parameters_used(rules, context.parameters),
+        parameters_used=used,
         programme=programme,
         see_also=see_also,
         decided_by=rules.decided_by,
     )
 
 
+def _not_in_force_result(programme: ProgrammeInfo, criterion: CriterionResult) -> ProgrammeResult:
+    return ProgrammeResult(
+        programme_slug=programme.slug,
+        status=Status.NOT_IN_FORCE,
+        amount=None,
+        criteria=[criterion],
+        missing_facts=[],
+        programme=programme,
+    )
+
+
 def _not_in_force(programme: ProgrammeInfo, source: str, as_of: date) -> CriterionResult:
     """The programme is not in force on ``as_of``; ``source`` is the text that sets
     its in-force date (``ProgrammeRules.in_force_source``), not its first source."""
-    explanation = Paragraph(
-        (
-            _("Not met."),
-            Sentence(
-                _("This programme is in force from %(start)s; on %(as_of)s it was not yet."),
-                start=programme.in_force_from,
-                as_of=as_of,
-            ),
+    if as_of < programme.in_force_from:
+        sentence = Sentence(
+            _("This programme is in force from %(start)s; on %(as_of)s it was not yet."),
+            start=programme.in_force_from,
+            as_of=as_of,
         )
+    else:
+        sentence = Sentence(
+            _("This programme was in force until %(end)s; on %(as_of)s it no longer is."),
+            end=programme.in_force_until,
+            as_of=as_of,
+        )
+    return CriterionResult(id="in-force", passed=False, text=Paragraph((_("Not met."), sentence)), source=source)
+
+
+class _ParameterLabel:
+    """A parameter's description in the language an explanation is rendered in."""
+
+    __slots__ = ("texts",)
+
+    def __init__(self, zh: str, en: str):
+        self.texts = (zh, en)
+
+    def render(self, language: str) -> str:
+        return self.texts[0] if is_chinese(language) else self.texts[1]
+
+
+def _no_value(keys: tuple[str, ...], source: str, as_of: date) -> CriterionResult:
+    """No value of ``keys`` is in force on ``as_of`` (a rare path: one query for their names)."""
+    from eligibility.models import Parameter
+
+    rows = Parameter.objects.filter(key__in=keys).values_list("key", "description_zh", "description_en")
+    names = {key: _ParameterLabel(zh, en) for key, zh, en in rows}
+    sentence = Sentence(
+        _("On %(as_of)s no value is in force for %(settings)s, so this programme cannot be decided on that date."),
+        as_of=as_of,
+        settings=Listing(names.get(key, key) for key in keys),
     )
-    return CriterionResult(id="in-force", passed=False, text=explanation, source=source)
+    return CriterionResult(id="in-force", passed=False, text=Paragraph((_("Not met."), sentence)), source=source)

@@ -55,6 +55,14 @@ class Programme(models.Model):
     summary_en = models.TextField(_("summary (English)"), blank=True)
     sources = models.JSONField(_("policy sources"), default=list, blank=True)
     in_force_from = models.DateField(_("in force from"))
+    # Issue 14, item 4: the last day in force that the programme's policy declares (empty:
+    # no end declared). After it a screening answers ``not_in_force`` with this date.
+    in_force_until = models.DateField(
+        _("in force until"),
+        null=True,
+        blank=True,
+        help_text=_("The last day the programme is in force, as its policy declares; empty when no end is declared."),
+    )
 
     class Meta:
         ordering = ["position", "slug"]
@@ -79,7 +87,7 @@ class Parameter(models.Model):
     without a policy source; the UI and API label it as a local setting."""
 
     key = models.CharField(_("key"), max_length=64, unique=True, validators=[parameter_key_validator])
-    type = models.CharField(_("type"), max_length=12, choices=ParameterType.choices)
+    type = models.CharField(_("kind of value"), max_length=12, choices=ParameterType.choices)
     unit = models.CharField(_("unit"), max_length=16, choices=ParameterUnit.choices, blank=True)
     code_set = models.CharField(_("allowed codes"), max_length=20, choices=CodeSet.choices, blank=True)
     description_zh = models.TextField(_("description (Chinese)"))
@@ -149,6 +157,7 @@ class ParameterChange(models.Model):
         ADMIN = "admin", _("administration")
         IMPORT = "import", _("policy file import")
         CATALOGUE = "catalogue", _("shipped catalogue")
+        PROPOSAL = "proposal", _("approved proposal")
 
     parameter = models.ForeignKey(Parameter, on_delete=models.PROTECT, related_name="changes")
     action = models.CharField(_("action"), max_length=10, choices=Action.choices)
@@ -223,6 +232,163 @@ class TrainingCourse(models.Model):
         verbose_name = _("training course")
         verbose_name_plural = _("training courses")
         constraints = [models.UniqueConstraint(fields=["name_zh", "starts_on"], name="training_course_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return _in_language(self.name_zh, self.name_en)
+
+
+class ParameterProposal(models.Model):
+    """A new value of a parameter from a date, proposed by one policy administrator and
+    approved by another (issue 14, item 2). Only ``eligibility.services`` writes it: an
+    approval adds the value through ``parameter_value_add`` (history kept, version bumped).
+
+    ``value`` is the canonical stored form (``parameter_types.clean_value``). The policy
+    reference names the document (a source file of the catalogue, or a title) and its
+    clause; ``applied_value`` is the value the approval added or changed.
+    """
+
+    class State(models.TextChoices):
+        PROPOSED = "proposed", _("awaiting approval")
+        APPROVED = "approved", _("approved")
+        REJECTED = "rejected", _("rejected")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+
+    class Origin(models.TextChoices):
+        CONSOLE = "console", _("policy console")
+        IMPORT = "import", _("policy file import")
+
+    parameter = models.ForeignKey(
+        Parameter, on_delete=models.PROTECT, related_name="proposals", verbose_name=_("parameter")
+    )
+    valid_from = models.DateField(_("valid from"))
+    value = models.JSONField(_("value"))
+    reference_document = models.CharField(_("policy document"), max_length=300)
+    reference_clause = models.CharField(_("clause"), max_length=100, blank=True)
+    reason = models.TextField(_("reason"))
+    origin = models.CharField(_("made through"), max_length=10, choices=Origin.choices, default=Origin.CONSOLE)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PROPOSED, db_index=True)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("proposed by"),
+    )
+    proposed_at = models.DateTimeField(_("proposed at"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("note on the decision"), blank=True)
+    reference_changes_acknowledged = models.BooleanField(_("changes to reference cases acknowledged"), default=False)
+    applied_value = models.ForeignKey(
+        ParameterValue,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="proposals",
+        verbose_name=_("value added"),
+    )
+
+    class Meta:
+        ordering = ["-proposed_at", "-id"]
+        verbose_name = _("parameter proposal")
+        verbose_name_plural = _("parameter proposals")
+        permissions = [("approve_parameterproposal", _("Can approve another administrator's proposal"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["parameter", "valid_from"],
+                condition=models.Q(state="proposed"),
+                name="parameter_proposal_one_pending_per_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.parameter_id and self.parameter.key} = {self.display} ({self.valid_from}, {self.state})"
+
+    @property
+    def display(self) -> str:
+        return display_value(self.value)
+
+    @property
+    def display_text(self) -> str:
+        """The value as a person reads it, with its unit and labels (the policy console's wording)."""
+        from eligibility.console.selectors import value_text
+
+        return value_text(self.parameter, self.value)
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state == self.State.PROPOSED
+
+
+class ParameterProposalEvent(models.Model):
+    """Append-only history of a proposal: each change of its state, who made it and why."""
+
+    proposal = models.ForeignKey(ParameterProposal, on_delete=models.CASCADE, related_name="events")
+    state_from = models.CharField(_("from state"), max_length=10, blank=True)
+    state_to = models.CharField(_("to state"), max_length=10, choices=ParameterProposal.State.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    note = models.TextField(_("note"), blank=True)
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("proposal event")
+        verbose_name_plural = _("proposal events")
+
+    def __str__(self) -> str:
+        return f"{self.proposal_id}: {self.state_from or '-'} -> {self.state_to}"
+
+
+class ReferenceCase(models.Model):
+    """A person with the results the policy expects for them (issue 14, item 3).
+
+    ``facts`` are in the screening API's wire format, except that a date may be
+    given relative to the day the case is screened on: ``"-24m"`` (24 months before),
+    ``"-16y+1d"`` (16 years before, then one day later); see
+    ``eligibility.reference_cases``. ``expected`` maps a programme's identifier to
+    ``{"status": ..., "amount": "500.00" or null}``: the programmes the case guards.
+    Seeded from the catalogue's boundaries (``reference_cases`` of the policy file);
+    kept by policy administrators.
+    """
+
+    name_zh = models.CharField(_("name (Chinese)"), max_length=200, unique=True)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    facts = models.JSONField(_("facts"), default=dict)
+    expected = models.JSONField(_("expected results"), default=dict)
+    active = models.BooleanField(_("in use"), default=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("last changed by"),
+    )
+    updated_at = models.DateTimeField(_("last changed at"), auto_now=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("reference case")
+        verbose_name_plural = _("reference cases")
 
     def __str__(self) -> str:
         return self.name

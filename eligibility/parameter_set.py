@@ -44,6 +44,10 @@ class ProgrammeInfo:
     summary_en: str
     sources: tuple[str, ...]
     in_force_from: date
+    in_force_until: date | None = None  # the last day in force its policy declares (issue 14, item 4)
+
+    def in_force_on(self, as_of: date) -> bool:
+        return self.in_force_from <= as_of and (self.in_force_until is None or as_of <= self.in_force_until)
 
 
 class ParameterSet:
@@ -96,6 +100,7 @@ class ParameterSet:
                 summary_en=row.summary_en,
                 sources=tuple(row.sources),
                 in_force_from=row.in_force_from,
+                in_force_until=row.in_force_until,
             )
             for row in Programme.objects.all()
         ]
@@ -106,6 +111,10 @@ class ParameterSet:
 
     def __iter__(self):
         return iter(self._parameters.values())
+
+    def missing(self, keys) -> tuple[str, ...]:
+        """Those of ``keys`` that have no value in force on ``as_of``."""
+        return tuple(key for key in keys if key not in self._parameters)
 
     def get(self, key: str) -> ParameterInForce:
         try:

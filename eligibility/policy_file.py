@@ -3,21 +3,33 @@
 Import rules, chosen so that importing never rewrites history:
 
 * The whole file is checked first; if any part is invalid, nothing changes.
-* A value that is new is added: any date for a parameter that has no value yet,
-  dates after today for one that has values.
-* A value already present for the same date with the same value is kept as it is.
+* A parameter that has no value yet gets the file's values at once, from any date
+  (a new deployment, a new parameter: the catalogue's first load by the migrations).
+* For a parameter that has values, a new value (or a different one for a date after
+  today) becomes a *proposal* (issue 14, item 2): the same checks as in the policy
+  console (from tomorrow to three years ahead, ``eligibility.cross_checks``), and
+  another policy administrator approves it there. Each value may give its policy
+  reference and reason (``{from: …, value: …, document: 000_….txt, clause: Seventh,
+  reason: …}``); otherwise the parameter's source and the command's ``--reason``.
+  With ``apply_directly`` (``--apply-directly``, for bootstrapping and tests) such a
+  value is added, or changed, at once, after the same checks.
+* A value already present for the same date with the same value is kept as it is,
+  and so is one already proposed and awaiting approval.
 * A value present for a date that is in force (today or earlier) but with a
   different value in the file is kept, with a warning: applications already
   decided keep their amounts. A new value dated today or earlier for a parameter
   that has values is not added, with a warning, for the same reason.
-* A value dated after today that differs is changed (it has not taken effect).
 * Values and programmes that the file does not mention are left alone.
 * A programme's kind, payment and in-force date cannot change (an error); its
-  titles, summaries and sources are updated.
+  titles, summaries and sources are updated, and so is its declared end
+  (``in_force_until``), unless the old or the new end is today or earlier.
 * The ``lists`` section (incubator sites, training courses) adds the sites and
   courses that are new (a site is known by its Chinese name and address, a course
   by its Chinese name and start date); those already there are kept as they are,
   since cases may have been given them.
+* The ``reference_cases`` section adds the reference cases that are new (known by
+  their Chinese name); those already there are kept, as policy administrators may
+  have edited them.
 
 Exporting and importing the export changes nothing.
 """
@@ -77,6 +89,7 @@ class ProgrammeSpec:
     summary_zh: str
     summary_en: str
     sources: list[str]
+    in_force_until: date | None = None
 
 
 @dataclass
@@ -91,6 +104,8 @@ class ParameterSpec:
     description_zh: str | None
     description_en: str | None
     values: list[tuple[date, object]]  # (valid from, canonical stored value)
+    # Per date: the policy reference and reason a value gives (document, clause, reason).
+    references: dict[date, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -118,10 +133,19 @@ class PolicyLists:
 
 
 @dataclass
+class ReferenceCaseSpec:
+    name_zh: str
+    name_en: str
+    facts: dict
+    expected: dict
+
+
+@dataclass
 class Policy:
     programmes: list[ProgrammeSpec]
     parameters: list[ParameterSpec]
     lists: PolicyLists = field(default_factory=PolicyLists)
+    reference_cases: list[ReferenceCaseSpec] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -148,6 +172,14 @@ class ListModels:
         return cls.from_apps(apps)
 
 
+def _reference_case_model(apps):
+    """The reference case model of ``apps``; None in a migration state before it exists."""
+    try:
+        return apps.get_model("eligibility", "ReferenceCase")
+    except LookupError:
+        return None
+
+
 @dataclass
 class ImportReport:
     programmes_created: list[str] = field(default_factory=list)
@@ -159,6 +191,9 @@ class ImportReport:
     values_unchanged: int = 0
     sites_added: list[str] = field(default_factory=list)
     courses_added: list[str] = field(default_factory=list)
+    reference_cases_added: list[str] = field(default_factory=list)
+    proposals_created: list[str] = field(default_factory=list)
+    proposals_waiting: int = 0  # values of the file already proposed and awaiting approval
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -172,6 +207,8 @@ class ImportReport:
             or self.values_changed
             or self.sites_added
             or self.courses_added
+            or self.reference_cases_added
+            or self.proposals_created
         )
 
 
@@ -187,7 +224,7 @@ def read_policy(text: str) -> Policy:
     errors: list[str] = []
     if not isinstance(data, dict):
         raise PolicyFileInvalid([_("The file must be a mapping with the sections programmes and parameters.")])
-    unknown = sorted(set(map(str, data)) - {"format", "programmes", "parameters", "lists"})
+    unknown = sorted(set(map(str, data)) - {"format", "programmes", "parameters", "lists", "reference_cases"})
     if unknown:
         errors.append(_("Unknown sections: %(names)s.") % {"names": ", ".join(unknown)})
     if data.get("format", FORMAT) != FORMAT:
@@ -195,9 +232,10 @@ def read_policy(text: str) -> Policy:
     programmes = _read_programmes(data.get("programmes") or [], errors)
     parameters = _read_parameters(data.get("parameters") or {}, errors)
     lists = _read_lists(data.get("lists") or {}, errors)
+    reference_cases = _read_reference_cases(data.get("reference_cases") or [], errors)
     if errors:
         raise PolicyFileInvalid(errors)
-    return Policy(programmes, parameters, lists)
+    return Policy(programmes, parameters, lists, reference_cases)
 
 
 def _date(value: object) -> date | None:
@@ -254,6 +292,11 @@ def _read_programmes(entries: object, errors: list[str]) -> list[ProgrammeSpec]:
         in_force_from = _date(entry.get("in_force_from"))
         if in_force_from is None:
             errors.append(_("%(where)s.in_force_from: a date as YYYY-MM-DD.") % {"where": where})
+        in_force_until = _date(entry.get("in_force_until"))
+        if entry.get("in_force_until") is not None and in_force_until is None:
+            errors.append(_("%(where)s.in_force_until: a date as YYYY-MM-DD.") % {"where": where})
+        elif in_force_until and in_force_from and in_force_until < in_force_from:
+            errors.append(_("%(where)s.in_force_until: before the date it is in force from.") % {"where": where})
         title = _texts(entry, "title", where, errors, required=True)
         summary = _texts(entry, "summary", where, errors, required=False) or ("", "")
         sources = entry.get("sources", [])
@@ -261,7 +304,9 @@ def _read_programmes(entries: object, errors: list[str]) -> list[ProgrammeSpec]:
             errors.append(_("%(where)s.sources: a list of file names.") % {"where": where})
         if len(errors) == before:
             specs.append(
-                ProgrammeSpec(slug, entry["kind"], entry["per"], in_force_from, *title, *summary, list(sources))
+                ProgrammeSpec(
+                    slug, entry["kind"], entry["per"], in_force_from, *title, *summary, list(sources), in_force_until
+                )
             )
     return specs
 
@@ -303,8 +348,11 @@ def _read_parameters(entries: object, errors: list[str]) -> list[ParameterSpec]:
             errors.append(_("%(where)s.source: a text.") % {"where": where})
         description = _texts(entry, "description", where, errors, required=False) or (None, None)
         values = _read_values(entry.get("values"), type_, code_set or "", where, errors)
+        references = _read_references(entry.get("values"), where, errors)
         if len(errors) == before:
-            specs.append(ParameterSpec(key, type_, unit, code_set, local_default, source, *description, values))
+            specs.append(
+                ParameterSpec(key, type_, unit, code_set, local_default, source, *description, values, references)
+            )
     return specs
 
 
@@ -331,6 +379,66 @@ def _read_values(entries: object, type_: str | None, code_set: str, where: str, 
         except ValidationError as error:
             errors.append(f"{place}: {' '.join(error.messages)}")
     return sorted(values, key=lambda value: value[0])
+
+
+_REFERENCE_FIELDS = ("document", "clause", "reason")
+
+
+def _read_references(entries: object, where: str, errors: list[str]) -> dict[date, dict[str, str]]:
+    """The policy reference and reason each value gives, by its date (for the proposals it becomes)."""
+    found: dict[date, dict[str, str]] = {}
+    if not isinstance(entries, list):
+        return found
+    for index, entry in enumerate(entries):
+        valid_from = _date(entry.get("from")) if isinstance(entry, dict) else None
+        if valid_from is None:
+            continue
+        unknown = sorted(set(map(str, entry)) - {"from", "value", *_REFERENCE_FIELDS})
+        if unknown:
+            errors.append(
+                _("%(where)s: unknown fields: %(names)s.")
+                % {"where": f"{where}.values[{index}]", "names": ", ".join(unknown)}
+            )
+        given = {name: entry[name] for name in _REFERENCE_FIELDS if entry.get(name) is not None}
+        if not all(isinstance(value, str) for value in given.values()):
+            errors.append(
+                _("%(where)s: document, clause and reason are texts.") % {"where": f"{where}.values[{index}]"}
+            )
+            continue
+        if given:
+            found[valid_from] = {name: value.strip() for name, value in given.items()}
+    return found
+
+
+def _read_reference_cases(entries: object, errors: list[str]) -> list[ReferenceCaseSpec]:
+    from eligibility.reference_cases import expected_errors, facts_errors
+
+    if not isinstance(entries, list):
+        errors.append(_("reference_cases: must be a list."))
+        return []
+    specs, seen = [], set()
+    for index, entry in enumerate(entries):
+        where = f"reference_cases[{index}]"
+        if not isinstance(entry, dict):
+            errors.append(_("%(where)s: must be a mapping.") % {"where": where})
+            continue
+        unknown = sorted(set(map(str, entry)) - {"name", "facts", "expected"})
+        if unknown:
+            errors.append(_("%(where)s: unknown fields: %(names)s.") % {"where": where, "names": ", ".join(unknown)})
+            continue
+        before = len(errors)
+        name = _texts(entry, "name", where, errors, required=True)
+        facts, expected = entry.get("facts") or {}, entry.get("expected")
+        for fact, messages in facts_errors(facts).items():
+            errors.append(f"{where}.facts.{fact}: {' '.join(messages)}")
+        errors.extend(f"{where}.expected: {problem}" for problem in expected_errors(expected))
+        if len(errors) == before:
+            if name[0] in seen:
+                errors.append(_("%(where)s: appears twice.") % {"where": where})
+                continue
+            seen.add(name[0])
+            specs.append(ReferenceCaseSpec(*name, facts, expected))
+    return specs
 
 
 def _text(entry: dict, name: str, where: str, errors: list[str]) -> str:
@@ -410,6 +518,15 @@ def _read_lists(data: object, errors: list[str]) -> PolicyLists:
 # --- Importing ----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _ValueMode:
+    """How new values of parameters that have values are imported."""
+
+    direct: bool  # added (or changed) at once; else proposed
+    checked: bool  # checked as in the console: date window and cross-checks (project models only)
+    reason: str  # the reason of proposals whose value gives none
+
+
 def import_policy(
     policy: Policy,
     *,
@@ -418,32 +535,46 @@ def import_policy(
     origin: str = "import",
     dry_run: bool = False,
     list_models: ListModels | None = None,
+    apply_directly: bool = False,
+    reason: str = "",
+    reference_case_model=None,
 ) -> ImportReport:
     """Brings the database in line with ``policy`` under the rules of this module's docstring.
 
     Atomic: raises ``PolicyFileInvalid`` and changes nothing when the file
-    contradicts the database (a type or a programme's in-force date differs).
+    contradicts the database (a type or a programme's in-force date differs) or a
+    new value fails the checks of a proposal.
     With ``dry_run``, reports what would change and changes nothing.
-    ``list_models`` defaults to the project's models when ``models`` does; a data
-    migration passes its own (None before the lists exist: they are left out).
+    ``list_models`` (and ``reference_case_model``) default to the project's models when
+    ``models`` does; a data migration passes its own (None before the lists exist: they
+    are left out), and its values are added directly, unchecked (the catalogue's load).
     """
+    migrating = models is not None
     if models is None:
         models = PolicyModels.current()
         list_models = list_models or ListModels.current()
+        from django.apps import apps
+
+        reference_case_model = reference_case_model or _reference_case_model(apps)
+    mode = _ValueMode(direct=apply_directly or migrating, checked=not migrating, reason=(reason or "").strip())
     with transaction.atomic():
-        report = _apply(policy, models, acting_user, origin)
+        report = _apply(policy, models, acting_user, origin, mode)
         if list_models is not None:
             _lists_import(policy.lists, list_models, report)
+        if reference_case_model is not None:
+            _reference_cases_import(policy.reference_cases, reference_case_model, report)
         if dry_run:
             transaction.set_rollback(True)
     return report
 
 
-def _apply(policy: Policy, models: PolicyModels, acting_user, origin: str) -> ImportReport:
+def _apply(policy: Policy, models: PolicyModels, acting_user, origin: str, mode: _ValueMode) -> ImportReport:
     report, errors = ImportReport(), []
     policy_version_bump()  # programmes and parameters may change: cached parameter sets go on commit
     existing_programmes = {row.slug: row for row in models.programme.objects.all()}
     next_position = max((row.position for row in existing_programmes.values()), default=0) + 1
+    today = history.today()
+    has_end = any(field.name == "in_force_until" for field in models.programme._meta.get_fields())
     for spec in policy.programmes:
         row = existing_programmes.get(spec.slug)
         if row is None:
@@ -458,6 +589,7 @@ def _apply(policy: Policy, models: PolicyModels, acting_user, origin: str) -> Im
                 summary_zh=spec.summary_zh,
                 summary_en=spec.summary_en,
                 sources=spec.sources,
+                **({"in_force_until": spec.in_force_until} if has_end else {}),
             )
             next_position += 1
             report.programmes_created.append(spec.slug)
@@ -468,7 +600,16 @@ def _apply(policy: Policy, models: PolicyModels, acting_user, origin: str) -> Im
                     _("programmes.%(id)s.%(name)s: is %(current)s and cannot change.")
                     % {"id": spec.slug, "name": name, "current": getattr(row, name)}
                 )
-        texts = ("title_zh", "title_en", "summary_zh", "summary_en", "sources")
+        texts = ["title_zh", "title_en", "summary_zh", "summary_en", "sources"]
+        if has_end and row.in_force_until != spec.in_force_until:
+            ended = [end for end in (row.in_force_until, spec.in_force_until) if end is not None and end <= today]
+            if ended:
+                errors.append(
+                    _("programmes.%(id)s.in_force_until: an end on %(date)s is today or earlier and cannot change.")
+                    % {"id": spec.slug, "date": ended[0].isoformat()}
+                )
+            else:
+                texts.append("in_force_until")
         changed = [name for name in texts if getattr(row, name) != getattr(spec, name)]
         if changed:
             for name in changed:
@@ -476,7 +617,6 @@ def _apply(policy: Policy, models: PolicyModels, acting_user, origin: str) -> Im
             row.save(update_fields=changed)
             report.programmes_updated.append(spec.slug)
 
-    today = history.today()
     existing_parameters = {row.key: row for row in models.parameter.objects.all()}
     for spec in policy.parameters:
         parameter = existing_parameters.get(spec.key)
@@ -487,7 +627,7 @@ def _apply(policy: Policy, models: PolicyModels, acting_user, origin: str) -> Im
             report.parameters_created.append(spec.key)
         elif not _parameter_update(parameter, spec, errors, report):
             continue
-        _values_import(parameter, spec, models, acting_user, origin, today, report, errors)
+        _values_import(parameter, spec, models, acting_user, origin, today, report, errors, mode)
     if errors:
         raise PolicyFileInvalid(errors)
     return report
@@ -536,7 +676,7 @@ def _parameter_update(parameter, spec: ParameterSpec, errors: list[str], report:
     return True
 
 
-def _values_import(parameter, spec, models, acting_user, origin, today, report, errors) -> None:
+def _values_import(parameter, spec, models, acting_user, origin, today, report, errors, mode: _ValueMode) -> None:
     rows = {row.valid_from: row for row in models.parameter_value.objects.filter(parameter=parameter)}
     had_values = bool(rows)
     for valid_from, raw in spec.values:
@@ -554,13 +694,17 @@ def _values_import(parameter, spec, models, acting_user, origin, today, report, 
                 _("%(place)s: kept %(current)s, the value in force; the file's %(value)s was not imported.")
                 % {"place": place, "current": row.value, "value": value}
             )
-        elif row is not None:
-            history.value_change(models, row=row, value=value, acting_user=acting_user, note="", origin=origin)
-            report.values_changed.append(place)
-        elif had_values and history.is_in_force(valid_from, on=today):
+        elif had_values and row is None and history.is_in_force(valid_from, on=today):
             report.warnings.append(
                 _("%(place)s: not added; a value from today or earlier would change history.") % {"place": place}
             )
+        elif had_values and not mode.direct:
+            _propose(parameter, spec, valid_from, value, acting_user, place, report, errors, mode)
+        elif had_values and mode.checked and not _passes_checks(parameter, valid_from, value, place, errors):
+            continue
+        elif row is not None:
+            history.value_change(models, row=row, value=value, acting_user=acting_user, note="", origin=origin)
+            report.values_changed.append(place)
         else:
             history.value_add(
                 models,
@@ -573,6 +717,71 @@ def _values_import(parameter, spec, models, acting_user, origin, today, report, 
                 had_values=had_values,
             )
             report.values_added.append(place)
+
+
+def _messages(error: ValidationError) -> str:
+    found = error.message_dict.values() if hasattr(error, "error_dict") else [error.messages]
+    return " ".join(message for messages in found for message in messages)
+
+
+def _passes_checks(parameter, valid_from: date, value, place: str, errors: list[str]) -> bool:
+    """The checks of a proposal, for a value imported directly: at most three years ahead, no contradiction."""
+    from eligibility.cross_checks import value_problems
+    from eligibility.services import latest_start
+
+    problems = value_problems(parameter=parameter, stored=value, valid_from=valid_from)
+    if valid_from > latest_start():
+        problems.insert(0, _("a new value can take effect at most three years ahead."))
+    errors.extend(f"{place}: {problem}" for problem in problems)
+    return not problems
+
+
+def source_reference(source: str) -> tuple[str, str]:
+    """(document, clause) of a parameter's source as the catalogue writes it (``000 "Seventh"; 001 2.(2)``):
+    the first document named, as its file name, and its clause; a text naming none is the document."""
+    from eligibility.console.sources import cited_sources
+
+    cited = cited_sources(source)
+    if not cited:
+        return "local setting", ""
+    return cited[0].document, cited[0].clause
+
+
+def _propose(parameter, spec, valid_from: date, value, acting_user, place: str, report, errors, mode) -> None:
+    from eligibility.models import ParameterProposal
+    from eligibility.services import parameter_proposal_create
+
+    waiting = ParameterProposal.objects.filter(
+        parameter=parameter, valid_from=valid_from, state=ParameterProposal.State.PROPOSED
+    ).first()
+    if waiting is not None and waiting.value == value:
+        report.proposals_waiting += 1
+        return
+    given = spec.references.get(valid_from, {})
+    document, clause = source_reference(parameter.source)
+    if given.get("document"):
+        document, clause = given["document"], given.get("clause", "")
+    reason = given.get("reason") or mode.reason
+    if not reason:
+        errors.append(
+            _("%(place)s: give the reason of the change (reason: in the file, or --reason).") % {"place": place}
+        )
+        return
+    try:
+        parameter_proposal_create(
+            parameter=parameter,
+            valid_from=valid_from,
+            value=value,
+            reference_document=document,
+            reference_clause=clause,
+            reason=reason,
+            acting_user=acting_user,
+            origin=ParameterProposal.Origin.IMPORT,
+        )
+    except ValidationError as error:
+        errors.append(f"{place}: {_messages(error)}")
+        return
+    report.proposals_created.append(place)
 
 
 def _lists_import(lists: PolicyLists, models: ListModels, report: ImportReport) -> None:
@@ -601,6 +810,29 @@ def _lists_import(lists: PolicyLists, models: ListModels, report: ImportReport) 
             active=spec.active,
         )
         report.courses_added.append(f"{spec.name_zh} {spec.starts_on.isoformat()}")
+
+
+def _reference_cases_import(cases: list[ReferenceCaseSpec], model, report: ImportReport) -> None:
+    """Adds the reference cases that are new; those already there are kept as they are."""
+    known = set(model.objects.values_list("name_zh", flat=True))
+    for spec in cases:
+        if spec.name_zh in known:
+            continue
+        model.objects.create(name_zh=spec.name_zh, name_en=spec.name_en, facts=spec.facts, expected=spec.expected)
+        report.reference_cases_added.append(spec.name_zh)
+
+
+def load_shipped_reference_cases(apps, schema_editor) -> None:
+    """Data migration: the reference cases of ``policy/catalogue.yaml`` (its boundaries)."""
+    policy = read_policy(SHIPPED_CATALOGUE.read_text(encoding="utf-8"))
+    policy.programmes, policy.parameters, policy.lists = [], [], PolicyLists()
+    import_policy(
+        policy,
+        models=PolicyModels.from_apps(apps),
+        origin="catalogue",
+        list_models=None,
+        reference_case_model=_reference_case_model(apps),
+    )
 
 
 def load_shipped_catalogue(apps, schema_editor) -> None:
@@ -645,18 +877,19 @@ def export_policy(*, models: PolicyModels | None = None, list_models: ListModels
     if models is None:
         models = PolicyModels.current()
         list_models = list_models or ListModels.current()
-    programmes = [
-        {
-            "id": row.slug,
-            "kind": row.kind,
-            "per": row.per,
-            "in_force_from": row.in_force_from,
-            "title": {"zh-hans": row.title_zh, "en": row.title_en},
-            "summary": {"zh-hans": row.summary_zh, "en": row.summary_en},
-            "sources": _FlowList(row.sources),
-        }
-        for row in models.programme.objects.order_by("position", "slug")
-    ]
+    programmes = []
+    for row in models.programme.objects.order_by("position", "slug"):
+        entry = {"id": row.slug, "kind": row.kind, "per": row.per, "in_force_from": row.in_force_from}
+        if getattr(row, "in_force_until", None):
+            entry["in_force_until"] = row.in_force_until
+        entry.update(
+            {
+                "title": {"zh-hans": row.title_zh, "en": row.title_en},
+                "summary": {"zh-hans": row.summary_zh, "en": row.summary_en},
+                "sources": _FlowList(row.sources),
+            }
+        )
+        programmes.append(entry)
     parameters = {}
     values = models.parameter_value.objects.order_by("valid_from")
     for row in models.parameter.objects.order_by("key").prefetch_related(Prefetch("values", queryset=values)):
@@ -677,6 +910,18 @@ def export_policy(*, models: PolicyModels | None = None, list_models: ListModels
     document = {"format": FORMAT, "programmes": programmes, "parameters": parameters}
     if list_models is not None:
         document["lists"] = _exported_lists(list_models)
+        from django.apps import apps
+
+        case_model = _reference_case_model(apps)
+        if case_model is not None and case_model.objects.exists():
+            document["reference_cases"] = [
+                {
+                    "name": _Flow({"zh-hans": row.name_zh, "en": row.name_en}),
+                    "facts": _Flow(row.facts),
+                    "expected": {slug: _Flow(entry) for slug, entry in row.expected.items()},
+                }
+                for row in case_model.objects.order_by("pk")
+            ]
     header = "# Linghuo policy file: programmes and parameters with their full history.\n"
     body = yaml.dump(
         document,

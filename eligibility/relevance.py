@@ -157,7 +157,7 @@ def _facts_read(rules: ProgrammeRules) -> tuple[str, ...]:
 
 def _relevant_memoised(programme: ProgrammeInfo, context: Context, found_by_key: dict, options: dict) -> frozenset[str]:
     rules = PROGRAMMES.get(programme.slug)
-    if rules is None or context.as_of < programme.in_force_from:
+    if rules is None or not programme.in_force_on(context.as_of) or context.parameters.missing(rules.parameter_keys()):
         return frozenset()
     # Only the facts this programme reads decide its answer.
     key = (programme.slug, *(context.facts.get(name) for name in _facts_read(rules)))

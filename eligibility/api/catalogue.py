@@ -25,7 +25,7 @@ def programme_catalogue(*, as_of: date) -> dict[str, object]:
             "kind": programme.kind,
             "per": programme.per,
             "in_force_from": programme.in_force_from.isoformat(),
-            "in_force": programme.in_force_from <= as_of,
+            "in_force": programme.in_force_on(as_of),
             "sources": list(programme.sources),
             "parameters": [key for key in keys_by_programme[programme.slug] if key in parameters],
         }

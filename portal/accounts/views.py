@@ -123,7 +123,7 @@ def home_for(user) -> str:
     if user.is_caseworker:
         return reverse("staff:queue")
     if user.is_policy_admin and user.is_staff:
-        return reverse("admin:eligibility_parameter_changelist")
+        return reverse("policy:home")  # the policy console (issue 14)
     return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 

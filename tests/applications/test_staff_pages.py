@@ -69,7 +69,7 @@ def _landing(response) -> str:
     [
         (CaseworkerFactory, "/staff/queue/"),
         (SupervisorFactory, "/supervision/"),
-        (PolicyAdminFactory, "/admin/eligibility/parameter/"),
+        (PolicyAdminFactory, "/policy/"),
         (CitizenFactory, "/"),
     ],
 )

@@ -46,6 +46,9 @@ CATALOGUE_KEYS = {
     "rent.relief_months": "3",
     "tax.annual_deduction": "20000.00",
     "tax.relief_years": "3",
+    "retention.closed_case_years": "5",
+    "retention.draft_days": "90",
+    "retention.draft_notice_days": "75",
 }
 LOCAL_DEFAULTS = {
     "common.working_age_min",
@@ -64,6 +67,9 @@ LOCAL_DEFAULTS = {
     "rent.relief_months",
     "tax.annual_deduction",
     "tax.relief_years",
+    "retention.closed_case_years",
+    "retention.draft_days",
+    "retention.draft_notice_days",
 }
 
 
@@ -231,4 +237,4 @@ def test_a_future_value_can_be_changed_or_deleted_and_each_change_is_logged(admi
 
 
 def test_the_catalogue_load_is_logged():
-    assert ParameterChange.objects.filter(origin="catalogue", action="added").count() == 25
+    assert ParameterChange.objects.filter(origin="catalogue", action="added").count() == 28

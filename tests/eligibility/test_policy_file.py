@@ -41,7 +41,7 @@ def future(days: int = 10) -> str:
 def test_shipped_catalogue_is_valid_and_complete():
     policy = read_policy(SHIPPED_CATALOGUE.read_text(encoding="utf-8"))
     assert [programme.slug for programme in policy.programmes] == list(Programme.objects.values_list("slug", flat=True))
-    assert len(policy.parameters) == 24
+    assert len(policy.parameters) == 27
 
 
 def test_export_then_import_changes_nothing(tmp_path, capsys):
@@ -76,7 +76,7 @@ parameters:
       - {{from: {future()}, value: "0.60"}}
 """,
     )
-    call_command("import_policy", path)
+    call_command("import_policy", path, "--apply-directly")  # proposals: tests/eligibility/test_proposals_import.py
     assert list(Parameter.objects.get(key="si.subsidy_rate").values.values_list("value", flat=True)) == ["0.50", "0.60"]
     assert ParameterChange.objects.filter(origin="import", action="added").count() == 1
     assert "1 values added" in capsys.readouterr().out
@@ -101,9 +101,9 @@ def test_a_new_value_in_the_past_is_not_added(tmp_path, capsys):
 def test_a_future_value_that_differs_is_changed(tmp_path):
     day = future()
     write(tmp_path, f'parameters:\n  si.max_months:\n    values:\n      - {{from: {day}, value: "30"}}\n')
-    call_command("import_policy", str(tmp_path / "policy.yaml"))
+    call_command("import_policy", str(tmp_path / "policy.yaml"), "--apply-directly")
     write(tmp_path, f'parameters:\n  si.max_months:\n    values:\n      - {{from: {day}, value: "36"}}\n')
-    call_command("import_policy", str(tmp_path / "policy.yaml"))
+    call_command("import_policy", str(tmp_path / "policy.yaml"), "--apply-directly")
     assert Parameter.objects.get(key="si.max_months").values.get(valid_from=day).value == "36"
     assert ParameterChange.objects.filter(origin="import", action="changed", previous_value="30").count() == 1
 
@@ -158,7 +158,7 @@ def test_all_problems_are_reported_at_once():
 def test_dry_run_changes_nothing(tmp_path, capsys):
     before = snapshot()
     path = write(tmp_path, f'parameters:\n  si.max_months:\n    values:\n      - {{from: {future()}, value: "30"}}\n')
-    call_command("import_policy", path, "--dry-run")
+    call_command("import_policy", path, "--dry-run", "--reason", "budget 2027")
     assert snapshot() == before
     assert "Dry run" in capsys.readouterr().out
 
@@ -174,5 +174,5 @@ def test_import_into_an_empty_database_loads_the_whole_history():
     Parameter.objects.all().delete()
     Programme.objects.all().delete()
     report = import_policy(read_policy(SHIPPED_CATALOGUE.read_text(encoding="utf-8")))
-    assert len(report.values_added) == 25 and not report.warnings
+    assert len(report.values_added) == 28 and not report.warnings
     assert Programme.objects.count() == 15

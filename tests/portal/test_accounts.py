@@ -194,9 +194,9 @@ def test_seed_demo_creates_every_role_and_can_run_twice(settings, capsys):
     roles = {u.username: u.role_names() for u in User.objects.all()}
     assert roles["caseworker@linghuo.test"] == {"caseworker"}
     assert roles["supervisor@linghuo.test"] == {"supervisor"}
-    assert roles["policy-admin@linghuo.test"] == {"policy_admin"}
+    assert roles["policy-admin@linghuo.test"] == roles["policy-admin2@linghuo.test"] == {"policy_admin"}
     assert roles["13800138000"] == {"citizen"}
-    assert User.objects.count() == 5
+    assert User.objects.count() == 6
 
 
 def test_seed_demo_refuses_to_run_without_debug(settings):

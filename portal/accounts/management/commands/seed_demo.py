@@ -15,6 +15,8 @@ DEMO_STAFF = [
     ("caseworker2@linghuo.test", Role.CASEWORKER, "李明 Li Ming"),
     ("supervisor@linghuo.test", Role.SUPERVISOR, "王芳 Wang Fang"),
     ("policy-admin@linghuo.test", Role.POLICY_ADMIN, "陈建国 Chen Jianguo"),
+    # A second policy administrator approves the first one's proposals (issue 14: nobody approves their own).
+    ("policy-admin2@linghuo.test", Role.POLICY_ADMIN, "刘洋 Liu Yang"),
 ]
 DEMO_CITIZEN = "13800138000"
 # Demo staff type a second factor like real staff. Their authenticator key is
