@@ -8,7 +8,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     LINGHUO_VAR_DIR=/var/lib/linghuo
 
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends curl \
+    && apt-get install -y --no-install-recommends curl fontconfig fonts-noto-cjk \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --create-home --home-dir /home/linghuo linghuo \
     && mkdir -p /var/lib/linghuo && chown linghuo /var/lib/linghuo

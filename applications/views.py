@@ -12,6 +12,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_POST
 
 from applications import case_summary, previews, selectors, selectors_follow_up
+from applications.clocks.selectors import application_windows, person_windows
 from applications.documents import EXTENSIONS, PDF, application_required_documents, required_documents
 from applications.facts_form import SituationForm, describe_facts
 from applications.forms import (
@@ -26,6 +27,7 @@ from applications.forms import (
 from applications.models import AuditEntry, Document, Status
 from applications.outreach.forms import prefill_mark_form
 from applications.programme_details_step import programme_details_step
+from applications.selectors_entitlements import entitlement_for
 from applications.services import documents as document_services
 from applications.services import follow_up, intake
 from applications.services.audit import audit_record
@@ -49,7 +51,9 @@ def application_list(request):
         (application, _resume_url(application) if application.status == Status.DRAFT else None)
         for application in selectors.applications_of(request.user)
     ]
-    return render(request, "applications/list.html", {"rows": rows})
+    # The windows that apply to the person and the date each closes (issue 14, item 6).
+    windows = person_windows(request.user, today=timezone.localdate())
+    return render(request, "applications/list.html", {"rows": rows, "windows": windows})
 
 
 @login_required
@@ -305,6 +309,8 @@ def application_check(request, pk: int):
         else:
             return redirect("applications:confirmation", reference=application.reference)
     preview = intake.application_evaluate(application=application, as_of=timezone.localdate())
+    entitlement = entitlement_for(application)
+    refused = entitlement is not None and bool(entitlement.refusal)
     return render(
         request,
         "applications/check.html",
@@ -317,6 +323,10 @@ def application_check(request, pk: int):
             "preview": preview,
             "facts_display": _facts_display(application),
             "programme_details": programme_details_display(application),
+            # What the person has had of the programme already, and when it must be sent by (issue 14):
+            # no deadline for a claim that cannot be made.
+            "entitlement": entitlement,
+            "windows": [] if refused else application_windows(application, today=timezone.localdate()),
         },
     )
 
@@ -355,6 +365,7 @@ def _case_context(application, *, upload_form=None, response_form=None, reconsid
         "response_form": response_form or InfoResponseForm(information_request=information_request),
         "upload_form": upload_form or DocumentUploadForm(),
         "open_request": _open_request(application),
+        "entitlement": entitlement_for(application),
     }
 
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from applications.documents import application_required_documents
 from applications.models import OPEN_STATUSES, Application, CaseEvent, Document, Status
+from applications.services.entitlements import entitlement_claim_problem, entitlement_lock
 from applications.services.notifications import notify_applicant
 from applications.services.transitions import application_transition
 from eligibility.engine import evaluate
@@ -31,6 +32,10 @@ STEP_TITLES = {
     "payment": gettext_lazy("Where we pay you"),
     "documents": gettext_lazy("Documents"),
 }
+
+
+# The key of ``ApplicationIncomplete.problems`` that says the person has nothing left of the programme.
+ENTITLEMENT_PROBLEM = "entitlement"
 
 
 class ApplicationIncomplete(Exception):
@@ -255,6 +260,11 @@ def application_submit(*, application: Application, acting_user, declaration: bo
     problems = submission_problems(locked)
     if not declaration:
         problems.setdefault("declaration", []).append(_("Confirm that what you have told us is true and complete."))
+    # A once-only grant had already, or a monthly subsidy with no month left (issue 14, item 5).
+    entitlement_lock(application=locked)
+    entitlement_problem = entitlement_claim_problem(application=locked)
+    if entitlement_problem:
+        problems[ENTITLEMENT_PROBLEM] = [entitlement_problem]
     if problems:
         raise ApplicationIncomplete(problems)
     today = timezone.localdate()

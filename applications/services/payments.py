@@ -6,7 +6,9 @@ Scheduling rule (catalogue, "Kind" of each programme):
 - a monthly subsidy (``per == "month"``) is one payment of the approved monthly
   amount per month, as many as the ``max_periods`` the application's evaluation
   snapshot holds (for ``public-service-job-subsidy`` that already is
-  ``min(public_service_post_months, psj.max_months)``);
+  ``min(public_service_post_months, psj.max_months)``), and no more than the months
+  the person has left after their other approved applications for it
+  (``applications.selectors_entitlements``);
 - a loan (``per == "loan"``) is lent by the bank under our guarantee, and a
   service or request pays no cash: neither has a schedule.
 
@@ -25,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from applications.models import Application, AuditEntry, Payment, Status
+from applications.selectors_entitlements import months_to_schedule
 from applications.selectors_supervision import payments_due
 from applications.services.audit import audit_record
 from eligibility.dates import add_months
@@ -76,7 +79,8 @@ def _instalment_count(application: Application) -> int:
             _("Application %(reference)s does not say for how many months the subsidy is paid.")
             % {"reference": application.reference}
         )
-    return periods
+    # At most the months the person has left of the subsidy across their applications (issue 14, item 5).
+    return months_to_schedule(application, periods=periods)
 
 
 @transaction.atomic

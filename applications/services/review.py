@@ -43,6 +43,7 @@ from applications.models import (
     Reconsideration,
     Status,
 )
+from applications.selectors_entitlements import months_to_schedule
 from applications.selectors_follow_up import (
     information_reply_due_on,
     open_information_request,
@@ -51,6 +52,7 @@ from applications.selectors_follow_up import (
     reply_overdue,
 )
 from applications.services.audit import audit_record
+from applications.services.entitlements import entitlement_check_approval, entitlement_lock
 from applications.services.follow_up import queue_status_for
 from applications.services.notifications import notify_applicant
 from applications.services.transitions import QUEUE_STATUSES, application_transition
@@ -361,6 +363,8 @@ def approval_amount(application: Application) -> ApprovalAmount:
         return ApprovalAmount(value=None, per=None, periods=1, threshold=threshold)
     per = snapshot.get("per")
     periods = int(snapshot.get("max_periods") or 1) if per == "month" else 1
+    if per == "month":  # only the months the person has left across their applications
+        periods = months_to_schedule(application, periods=periods)
     return ApprovalAmount(value=Decimal(str(snapshot["value"])), per=per, periods=periods, threshold=threshold)
 
 
@@ -395,6 +399,9 @@ def application_approve(*, application: Application, caseworker, note: str = "",
     if locked.status == Status.APPROVED:
         return locked  # approved already (a second click)
     _ensure_may_decide(locked, actor)
+    # A once-only grant the person had already, a monthly subsidy with no month left (issue 14, item 5).
+    entitlement_lock(application=locked)
+    entitlement_check_approval(application=locked)
     if locked.status == Status.INFO_REQUESTED:
         _resume_overdue(locked, actor, request)
     reconsidered = open_reconsideration(locked) is not None

@@ -23,6 +23,8 @@ from applications import selectors_follow_up, selectors_staff
 from applications.budgets.selectors import over_budget_reason
 from applications.facts_form import describe_facts
 from applications.models import ReasonCode, Status
+from applications.selectors_delivery import case_messages
+from applications.selectors_entitlements import entitlement_for
 from applications.services import review
 from applications.services.review import REVEALABLE_FIELDS
 from applications.services.transitions import QUEUE_STATUSES, IllegalTransition
@@ -143,6 +145,8 @@ def _case_context(request, application, *, revealed: dict | None = None, **forms
         ],
         "comparison": selectors_staff.evaluation_comparison(application=application),
         "duplicates": selectors_staff.case_duplicates(application=application, viewer=request.user),
+        # What this person (identity number or account) has had of the programme (issue 14, item 5).
+        "entitlement": entitlement_for(application, viewer=request.user),
         "note_form": forms.get("note_form") or NoteForm(),
         "approve_form": forms.get("approve_form") or ApproveForm(),
         "reject_form": forms.get("reject_form") or RejectForm(),
@@ -152,6 +156,8 @@ def _case_context(request, application, *, revealed: dict | None = None, **forms
         "resume_form": forms.get("resume_form") or ResumeReviewForm(),
         **_follow_up_context(application),
         **fulfilment_case_context(application, forms.get("outcome_form")),
+        # What was sent to the applicant and how each delivery went (issue 14, item 7).
+        "case_messages": case_messages(application=application),
     }
 
 

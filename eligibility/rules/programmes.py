@@ -658,6 +658,7 @@ class ProgrammeRules:
         in_force_source: str = QUZHOU_MEASURES,
         fulfilment: str | None = None,
         decided_by: object = None,
+        once_per_person: bool = False,
     ):
         self.slug = slug
         self.criteria = (*criteria, *EVERY_PROGRAMME)
@@ -668,6 +669,10 @@ class ProgrammeRules:
         self.fulfilment = fulfilment
         # Who decides, when a partner does and not this portal (a gettext_lazy text).
         self.decided_by = decided_by
+        # Granted once in a person's life, whatever the region or account (issue 14, item 5;
+        # ``applications.selectors_entitlements``): the one-time start-up subsidy (000 "Secondly"),
+        # and the start of the tax deduction, which runs for ``tax.relief_years`` from then (001 2.(1)).
+        self.once_per_person = once_per_person
         # (position, criterion) of the criteria that have links, which ``links`` looks at.
         self._linking = tuple((index, c) for index, c in enumerate(self.criteria) if c.see_also)
 
@@ -687,9 +692,7 @@ class ProgrammeRules:
         if not self._linking:
             return ()
         return tuple(
-            link
-            for index, criterion in self._linking
-            for link in criterion.links(context, results[index].passed)
+            link for index, criterion in self._linking for link in criterion.links(context, results[index].passed)
         )
 
     def parameter_keys(self) -> tuple[str, ...]:
@@ -717,6 +720,7 @@ PROGRAMMES: dict[str, ProgrammeRules] = {
             "startup-subsidy",
             (EntrepreneurTargetGroup, RunsRegisteredBusiness),
             Once(Param("startup.subsidy_amount")),
+            once_per_person=True,
         ),
         ProgrammeRules(
             "startup-loan",
@@ -808,6 +812,7 @@ PROGRAMMES: dict[str, ProgrammeRules] = {
             PerYear(Param("tax.annual_deduction"), periods=Param("tax.relief_years")),
             fulfilment="tax_notice",
             decided_by=_("the tax bureau"),
+            once_per_person=True,
         ),
     )
 }

@@ -88,6 +88,7 @@ def results(request):
         return redirect("eligibility:screening_start")
     screening = screening_run(facts=flow.facts(), as_of=flow.today)
     unanswered = flow.first_unanswered()
+    kept = _keep_for_account(request, flow)
     return render(
         request,
         "eligibility/screening_results.html",
@@ -96,12 +97,28 @@ def results(request):
             "results": results_page(screening),
             "answers": answer_views(flow),
             "unanswered_url": _step_url(unanswered.step.slug) if unanswered else "",
+            "kept_for_account": kept,
         },
     )
+
+
+def _keep_for_account(request, flow: ScreeningFlow) -> bool:
+    """A logged-in person's latest answers are kept with their account, so that their page
+    shows the deadlines that apply to them and they are reminded before one closes
+    (``applications.clocks``, issue 14, item 6). An anonymous screening stores nothing."""
+    if not request.user.is_authenticated:
+        return False
+    from applications.clocks.services import screening_keep
+
+    return screening_keep(person=request.user, facts=flow.wire_facts(), screened_on=flow.today) is not None
 
 
 @require_POST
 def restart(request):
     response = redirect("eligibility:screening_start")
     screening_answers_forget(response)
+    if request.user.is_authenticated:  # starting again forgets the answers kept with the account too
+        from applications.clocks.services import screening_forget
+
+        screening_forget(person=request.user)
     return response

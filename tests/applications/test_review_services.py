@@ -153,7 +153,8 @@ def test_the_threshold_is_the_one_in_force_on_the_submission_date():
     review.application_approve(application=application, caseworker=worker)
     assert application.status == Status.APPROVED
 
-    earlier = submitted(submitted_on=date(2026, 3, 2), applicant=CitizenFactory())  # 5,000.00 then
+    # Another person (another identity number): the first one has had the subsidy's 24 months.
+    earlier = submitted(submitted_on=date(2026, 3, 2), applicant=CitizenFactory(), id_number="330802199905021249")
     in_review(earlier, worker)
     review.application_approve(application=earlier, caseworker=worker)
     assert earlier.status == Status.PENDING_APPROVAL

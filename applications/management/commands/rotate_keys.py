@@ -41,7 +41,7 @@ class Command(BaseCommand):
 
     def _rotate_rows(self, model, encrypted: list[str], hashes) -> int:
         sources = {field.source for field in hashes}
-        names = sorted({*encrypted, *sources})
+        names = sorted({*encrypted, *sources, *(field.attname for field in hashes)})
         count = 0
         pks = list(model._base_manager.order_by("pk").values_list("pk", flat=True))
         for start in range(0, len(pks), CHUNK):
@@ -50,7 +50,13 @@ class Command(BaseCommand):
                 for row in rows.only("pk", *names):
                     # Read in plain text with any configured key; update() encrypts with the newest.
                     values = {name: getattr(row, name) for name in encrypted}
-                    values |= {field.attname: crypto.keyed_hash(getattr(row, field.source) or "") for field in hashes}
+                    # A hash without its source (an anonymised case keeps only the hash) stays as it is.
+                    values |= {
+                        field.attname: crypto.keyed_hash(getattr(row, field.source))
+                        if getattr(row, field.source)
+                        else getattr(row, field.attname)
+                        for field in hashes
+                    }
                     model._base_manager.filter(pk=row.pk).update(**values)
                     count += 1
         return count
