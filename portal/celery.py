@@ -25,6 +25,9 @@ app = Celery("portal", task_cls="celery.contrib.django.task:DjangoTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# Tasks carry the id of the request that enqueued them into the worker's log lines.
+import portal.request_id  # noqa: E402, F401  (connects the publish and prerun signals)
+
 logger = logging.getLogger(__name__)
 
 # After a failed publish this process does not try again for a few seconds: a

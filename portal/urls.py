@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from portal import views
+from portal.metrics import metrics_view
 
 admin.site.site_header = "Linghuo"
 admin.site.site_title = "Linghuo"
@@ -11,6 +12,7 @@ urlpatterns = [
     path("healthz", views.healthz_ready, name="healthz"),
     path("healthz/live", views.healthz_live, name="healthz_live"),
     path("healthz/ready", views.healthz_ready, name="healthz_ready"),
+    path("metrics", metrics_view, name="metrics"),
     # Browsers ask for /favicon.ico whatever the page links to.
     path("favicon.ico", views.favicon, name="favicon"),
     path("language/", views.language_set, name="language_set"),
@@ -24,6 +26,8 @@ urlpatterns = [
     path("matching/", include("eligibility.matching.urls")),
     path("invitations/", include("applications.outreach.urls")),
     path("budgets/", include("applications.budgets.urls")),
+    path("policy/", include("eligibility.console.urls")),
+    path("account/", include("applications.retention.urls")),
     path("admin/", admin.site.urls),
 ]
 

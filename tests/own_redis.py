@@ -58,7 +58,7 @@ class OwnRedis:
             self.process.terminate()
             self.process.wait(timeout=10)
 
-    def start_worker(self, *, beat: bool = False, **env) -> subprocess.Popen:
+    def start_worker(self, *, beat: bool = False, loglevel: str = "WARNING", **env) -> subprocess.Popen:
         """A worker (tests/worker_app.py) on this Redis and this test's queue;
         ``env`` adds settings read from the environment (e.g. SWEEP_SECONDS)."""
         from portal.celery import app
@@ -68,7 +68,7 @@ class OwnRedis:
         name = f"{self.queue}-{len(self.workers)}"
         command = [sys.executable, "-m", "celery", "-A", "tests.worker_app", "worker", "--pool=solo"]
         command += ["--without-gossip", "--without-mingle", "-Q", self.queue, "-n", f"{name}@%h"]
-        command += ["--loglevel=WARNING"]
+        command += [f"--loglevel={loglevel}"]
         if beat:
             command += ["-B", "--schedule", os.path.join(self.folder, f"beat-{name}")]
         process = subprocess.Popen(

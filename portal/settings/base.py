@@ -52,9 +52,14 @@ INSTALLED_APPS = [
     "eligibility.matching",
     "applications.outreach",
     "applications.budgets",
+    "applications.clocks",
+    "applications.retention",
 ]
 
 MIDDLEWARE = [
+    # First: every log line of the request has its id (X-Request-ID), and its time is measured.
+    "portal.request_id.RequestIdMiddleware",
+    "portal.metrics.MetricsMiddleware",
     # Before anything reads the request: a null byte in the path, query or a header is a 400.
     "portal.middleware.NullByteMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -193,6 +198,15 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Linghuo <no-reply@linghuo.invalid>")
 SMS_BACKEND = env_str("SMS_BACKEND", "portal.sms.LoggingBackend")
+# Alibaba Cloud SMS (SMS_BACKEND=portal.sms.AlibabaCloudSmsBackend): the approved signature and a
+# template whose one variable (ALIBABA_SMS_TEMPLATE_PARAM) carries the text; seconds per request.
+ALIBABA_SMS_ENDPOINT = env_str("ALIBABA_SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com/")
+ALIBABA_ACCESS_KEY_ID = env_str("ALIBABA_ACCESS_KEY_ID", "")
+ALIBABA_ACCESS_KEY_SECRET = env_str("ALIBABA_ACCESS_KEY_SECRET", "")
+ALIBABA_SMS_SIGN_NAME = env_str("ALIBABA_SMS_SIGN_NAME", "")
+ALIBABA_SMS_TEMPLATE_CODE = env_str("ALIBABA_SMS_TEMPLATE_CODE", "")
+ALIBABA_SMS_TEMPLATE_PARAM = env_str("ALIBABA_SMS_TEMPLATE_PARAM", "content")
+ALIBABA_SMS_TIMEOUT = env_int("ALIBABA_SMS_TIMEOUT", 5)
 
 # --- Redis and Celery ------------------------------------------------------------------------
 # With REDIS_URL, Celery sends tasks to Redis and a worker runs them. Without
@@ -232,6 +246,8 @@ LINGHUO_NOTIFICATION_PICKUP_SECONDS = env_int("NOTIFICATION_PICKUP_SECONDS", 30)
 CELERY_BEAT_SCHEDULE: dict = {
     # Messages whose own task never ran (broker down when they were written).
     "send-due-notifications": {"task": "applications.send_due_notifications", "schedule": float(LINGHUO_SWEEP_SECONDS)},
+    # SMS the provider took: its delivery reports asked for (applications.services.notifications).
+    "poll-sms-receipts": {"task": "applications.poll_sms_receipts", "schedule": float(LINGHUO_SWEEP_SECONDS)},
     # Document checks that were never picked up or whose worker died.
     "resend-stale-checks": {"task": "applications.resend_stale_checks", "schedule": float(LINGHUO_SWEEP_SECONDS)},
     # Cases past their decision date (review.sla_working_days); hourly, and flagging is idempotent.
@@ -252,6 +268,24 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "outreach.send_due_invitation_messages",
         "schedule": float(LINGHUO_SWEEP_SECONDS),
     },
+    # Retention (applications.retention): closed cases anonymised by night; abandoned drafts removed
+    # and their notices sent in the morning, rather than by night. Each job is idempotent and
+    # catches up on a missed day.
+    "retention-anonymise-closed-cases": {
+        "task": "retention.anonymise_closed_cases",
+        "schedule": crontab(minute=30, hour=3),
+    },
+    "retention-remove-abandoned-drafts": {
+        "task": "retention.remove_abandoned_drafts",
+        "schedule": crontab(minute=0, hour=8),
+    },
+    "retention-notify-inactive-drafts": {
+        "task": "retention.notify_inactive_drafts",
+        "schedule": crontab(minute=15, hour=9),
+    },
+    # Reminders 30 and 7 days before a window to apply closes (applications.clocks): once per window
+    # and threshold, in the morning; a missed day is caught up the next.
+    "remind-closing-windows": {"task": "clocks.send_window_reminders", "schedule": crontab(minute=15, hour=9)},
 }
 
 CACHES = {
@@ -306,14 +340,34 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# JSON lines with the request id (portal.request_id); plain lines with DEBUG (make demo) or LOG_FORMAT=plain.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "portal.request_id.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "portal.request_id.JsonLinesFormatter"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain" if LOG_FORMAT == "plain" else "json",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+# Workers log through the same configuration (JSON lines, request ids), not Celery's own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# /metrics for a Prometheus scraper: Authorization: Bearer <token> (portal.metrics); unset, staff only.
+LINGHUO_METRICS_TOKEN = env_str("LINGHUO_METRICS_TOKEN")
+
+# A person's data as a PDF (applications.retention.pdf) needs a font with Chinese glyphs installed on
+# the machine: "path" or "path#index" of a collection; empty, fontconfig finds one (fonts-noto-cjk).
+LINGHUO_PDF_FONT = env_str("LINGHUO_PDF_FONT", "")
 
 # --- Uploaded documents ----------------------------------------------------------------------------
 LINGHUO_MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 10 * 1024 * 1024)

@@ -40,6 +40,7 @@ MATRIX = {
     "healthz": ("GET", "/healthz", (PUB,) * 7),
     "healthz_live": ("GET", "/healthz/live", (PUB,) * 7),
     "healthz_ready": ("GET", "/healthz/ready", (PUB,) * 7),
+    "metrics": ("GET", "/metrics", (L, 403, 403, 403, 403, 200, 403)),  # or a scraper's bearer token
     "favicon": ("GET", "/favicon.ico", (PUB,) * 7),
     "language_set": ("POST", "/language/", (OK,) * 7),
     "accounts:register": ("GET", "/accounts/register/", (PUB,) * 7),
@@ -74,6 +75,14 @@ MATRIX = {
     "applications:respond": ("POST", "/applications/{case}/response/", (L, OK, 404, 404, 404, 404, 404)),
     "applications:reconsider": ("POST", "/applications/{case}/reconsideration/", (L, OK, 404, 404, 404, 404, 404)),
     "applications:inbox": ("GET", "/inbox/", (L, 200, 200, 200, 200, 200, 200)),
+    # A person's own data (applications.retention): everyone logged in gets their own; drafts only their owner's
+    "retention:data": ("GET", "/account/data/", (L, 200, 200, 200, 200, 200, 200)),
+    "retention:data_json": ("GET", "/account/data.json", (L, 200, 200, 200, 200, 200, 200)),
+    "retention:data_pdf": ("GET", "/account/data.pdf", (L, 200, 200, 200, 200, 200, 200)),
+    "retention:draft_delete": ("GET", "/account/drafts/{draft}/delete/", (L, 200, 404, 404, 404, 404, 404)),
+    "retention:draft_delete (POST)": ("POST", "/account/drafts/{draft}/delete/", (L, OK, 404, 404, 404, 404, 404)),
+    "retention:draft_delete (sent)": ("POST", "/account/drafts/{case_pk}/delete/", (L, 404, 404, 404, 404, 404, 404)),
+    "retention:drafts_delete": ("POST", "/account/drafts/delete/", (L, OK, OK, OK, OK, OK, OK)),
     # Documents: the owner; staff of the region once submitted; by random token only
     "applications:document": ("GET", "/documents/{doc_case}/", (L, 200, 404, 200, 404, 200, 404)),
     "applications:document (draft)": ("GET", "/documents/{doc_draft}/", (L, 200, 404, 404, 404, 404, 404)),
@@ -87,6 +96,7 @@ MATRIX = {
     "staff:home": ("GET", "/staff/", (L, 403, 403, 200, 200, 200, 403)),
     "staff:queue": ("GET", "/staff/queue/", (L, 403, 403, 200, 200, 200, 403)),
     "staff:claim_next": ("POST", "/staff/queue/claim-next/", (L, 403, 403, OK, OK, OK, 403)),
+    "staff:unreachable": ("GET", "/staff/unreachable/", (L, 403, 403, 200, 200, 200, 403)),  # each their own region's
     "staff:case": ("GET", "/staff/cases/{case}/", (L, 404, 404, 200, 404, 200, 404)),
     "staff:claim": ("POST", "/staff/cases/{case}/claim/", (L, 404, 404, OK, 404, OK, 404)),
     "staff:release": ("POST", "/staff/cases/{case}/release/", (L, 404, 404, OK, 404, OK, 404)),
@@ -113,6 +123,23 @@ MATRIX = {
     "registry:import_status": ("GET", "/registry/imports/999999/status/", (L, 403, 403, 403, 403, 403, 404)),
     "registry:person_lookup": ("GET", "/registry/persons/", (L, 403, 403, 403, 403, 403, 200)),
     "budgets:budgets": ("GET", "/budgets/", (L, 403, 403, 403, 403, 403, 200)),
+    # The policy console (issue 14): policy admins only
+    "policy:home": ("GET", "/policy/", (L, 403, 403, 403, 403, 403, 200)),
+    "policy:programme": ("GET", "/policy/programmes/{slug}/", (L, 403, 403, 403, 403, 403, 200)),
+    "policy:parameter": ("GET", "/policy/parameters/999999/", (L, 403, 403, 403, 403, 403, 404)),
+    "policy:propose": ("POST", "/policy/parameters/999999/propose/", (L, 403, 403, 403, 403, 403, 404)),
+    "policy:proposals": ("GET", "/policy/proposals/", (L, 403, 403, 403, 403, 403, 200)),
+    "policy:proposal": ("GET", "/policy/proposals/999999/", (L, 403, 403, 403, 403, 403, 404)),
+    "policy:approve": ("POST", "/policy/proposals/999999/approve/", (L, 403, 403, 403, 403, 403, 404)),
+    "policy:reject": ("POST", "/policy/proposals/999999/reject/", (L, 403, 403, 403, 403, 403, 404)),
+    "policy:withdraw": ("POST", "/policy/proposals/999999/withdraw/", (L, 403, 403, 403, 403, 403, 404)),
+    "policy:reference_cases": ("GET", "/policy/reference-cases/", (L, 403, 403, 403, 403, 403, 200)),
+    "policy:reference_case_new": ("POST", "/policy/reference-cases/new/", (L, 403, 403, 403, 403, 403, OK)),
+    "policy:reference_case": ("GET", "/policy/reference-cases/999999/", (L, 403, 403, 403, 403, 403, 404)),
+    "policy:reference_case_delete": (
+        "POST", "/policy/reference-cases/999999/delete/", (L, 403, 403, 403, 403, 403, 404),
+    ),
+    "policy:approve (GET on an action)": ("GET", "/policy/proposals/999999/approve/", (405,) * 7),
     # Invitations: by random token only; an unknown one is not found for anybody
     "outreach:invitation": ("GET", "/invitations/{token}/", (404,) * 7),
     "outreach:opt_out": ("GET", "/invitations/{token}/opt-out/", (404,) * 7),
@@ -178,6 +205,7 @@ def world():
     values = {
         "draft": draft.pk,
         "case": case.reference,
+        "case_pk": case.pk,
         "slug": case.programme.slug,
         "period": "?from=2026-01-01&to=2026-12-31",
         "token": "00000000-0000-4000-8000-000000000000",
