@@ -25,7 +25,7 @@ demo: install
 	DEBUG=1 $(BIN)/python manage.py seed_demo
 	@echo
 	@echo "Linghuo is starting at http://$(HOST):$(PORT)/  (Ctrl+C stops it)"
-	@echo "Policy administration: http://$(HOST):$(PORT)/admin/"
+	@echo "Policy console: http://$(HOST):$(PORT)/policy/  (the admin site: /admin/)"
 	@echo
 	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 

@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 from fpdf import FPDF
 from fpdf.enums import WrapMode, XPos, YPos
 
+from applications.facts_form import describe_facts
+
 FONT_FAMILY = "cjk"
 
 
@@ -324,7 +326,25 @@ def personal_data_pdf(data: dict) -> bytes:
         if message["subject"]:
             w.paragraph(message["subject"], indent=8)
         w.paragraph(message["text"], indent=8)
+        for delivery in message["deliveries"]:
+            w.paragraph(f"{_moment(delivery['at'])} · {delivery['channel']} · {delivery['status']}", indent=8)
     if not data["messages"]:
+        w.none()
+    w.heading(_("Your latest screening answers"), level=1)
+    kept = data["kept_screening"]
+    if kept is None:
+        w.none()
+    else:
+        w.line(_("Screened on"), kept["screened_on"])
+        for _name, question, answer in describe_facts(kept["answers"]):
+            w.line(question, answer)
+    w.heading(_("Reminders of closing windows"), level=1)
+    for reminder in data["window_reminders"]:
+        w.item(
+            _("%(sent)s: %(programme)s, the time to apply ends on %(closes)s")
+            % {"sent": reminder["sent_on"], "programme": reminder["programme"], "closes": reminder["closes_on"]}
+        )
+    if not data["window_reminders"]:
         w.none()
     w.heading(_("Department registries"), level=1)
     if not data["registry"]:

@@ -12,10 +12,12 @@ from django.db.models import Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Su
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
+from applications.clocks.models import KeptScreening, WindowReminder
 from applications.facts_form import describe_facts
 from applications.models import (
     Application,
     CaseEvent,
+    DeliveryEvent,
     Document,
     InformationRequest,
     Notification,
@@ -326,7 +328,38 @@ def _message_data(message: Notification) -> dict:
         "text": message.body,
         "state": _label(Notification.State.choices, message.state),
         "application": message.application.reference if message.application_id and message.application else None,
+        # Each try to deliver it (applications.services.outbox): when, by which channel, with what result.
+        "deliveries": [
+            {
+                "at": _moment(event.at),
+                "channel": _label(Notification.Channel.choices, event.channel),
+                "status": _label(Notification.State.choices, event.status),
+                "attempt": event.attempt,
+            }
+            for event in message.delivery_events.all()
+        ],
     }
+
+
+def _kept_screening_data(person) -> dict | None:
+    """The latest screening answers kept for the windows and reminders (applications.clocks)."""
+    kept = KeptScreening.objects.filter(person=person).first()
+    if kept is None:
+        return None
+    return {"screened_on": _day(kept.screened_on), "answers": kept.facts}
+
+
+def _reminder_data(person) -> list[dict]:
+    reminders = WindowReminder.objects.filter(person=person).select_related("programme").order_by("sent_on", "id")
+    return [
+        {
+            "programme": reminder.programme.title,
+            "closes_on": _day(reminder.closes_on),
+            "days_before": reminder.days_before,
+            "sent_on": _day(reminder.sent_on),
+        }
+        for reminder in reminders
+    ]
 
 
 def _registry_data(person: RegistryPerson) -> dict:
@@ -390,7 +423,12 @@ def personal_data_of(person) -> dict:
     """
     hashes = identity_hashes_of(person)
     registry = RegistryPerson.objects.filter(id_number_hash__in=hashes).order_by("pk") if hashes else []
-    messages = Notification.objects.filter(recipient=person).select_related("application").order_by("created_at", "id")
+    messages = (
+        Notification.objects.filter(recipient=person)
+        .select_related("application")
+        .prefetch_related(Prefetch("delivery_events", queryset=DeliveryEvent.objects.order_by("at", "id")))
+        .order_by("created_at", "id")
+    )
     invitations_by_account = Invitation.objects.filter(application__applicant=person).values_list("person", flat=True)
     registry = list(registry)
     known = {row.pk for row in registry}
@@ -410,6 +448,8 @@ def personal_data_of(person) -> dict:
         "applications": [_application_data(application) for application in _applications_of(person)],
         "messages": [_message_data(message) for message in messages],
         "registry": [_registry_data(row) for row in registry],
+        "kept_screening": _kept_screening_data(person),
+        "window_reminders": _reminder_data(person),
     }
 
 

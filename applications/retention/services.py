@@ -92,6 +92,7 @@ from applications.models import (
     Approval,
     AuditEntry,
     CaseEvent,
+    DeliveryEvent,
     Document,
     Fulfilment,
     InformationRequest,
@@ -215,6 +216,8 @@ def case_anonymise(
         last_error="",
         next_attempt_at=None,
     )
+    # Their delivery history keeps when and by which channel, not what a provider said of the address.
+    DeliveryEvent.objects.filter(notification__application=locked).update(error="", provider_message_id="")
     _to_the_month(
         Reconsideration.objects.filter(application=locked),
         moments=("requested_at", "rejected_at", "decided_at"),

@@ -16,6 +16,7 @@ from applications.models import (
     Application,
     AuditEntry,
     CaseEvent,
+    DeliveryEvent,
     Document,
     Fulfilment,
     Notification,
@@ -180,11 +181,16 @@ def test_anonymising_empties_the_person_and_keeps_the_statistics(full_case, djan
 
 def test_what_is_kept_holds_no_personal_data(full_case):
     case, _documents = full_case
+    message = Notification.objects.filter(application=case).first()
+    DeliveryEvent.objects.create(
+        notification=message, status=message.state, channel=message.channel, error="13900001111 is blocked"
+    )
     anonymise()
     rows = [
         *Application.objects.filter(pk=case.pk).values(),
         *Payment.objects.filter(application=case).values(),
         *Notification.objects.filter(application=case).values(),
+        *DeliveryEvent.objects.filter(notification__application=case).values(),
         *Fulfilment.objects.filter(application=case).values(),
         *Reconsideration.objects.filter(application=case).values(),
     ]

@@ -185,3 +185,36 @@ def test_all_drafts_are_deleted_at_once_and_sent_cases_stay(client, citizen, hel
     assert not Application.objects.filter(pk__in=[draft.pk, second.pk]).exists()
     assert Application.objects.filter(pk=case.pk).exists()
     assert AuditEntry.objects.filter(details__decision="draft_deleted").count() == 2
+
+
+def test_the_download_has_the_kept_screening_the_reminders_and_each_delivery(client, citizen, held):
+    from applications.clocks.models import KeptScreening, WindowReminder
+    from applications.models import DeliveryEvent, Notification
+
+    KeptScreening.objects.create(
+        person=citizen, answers=json.dumps({"graduation_date": "2025-06-30"}), screened_on=date(2026, 11, 30)
+    )
+    WindowReminder.objects.create(
+        person=citizen,
+        programme=programme("flexible-si-subsidy"),
+        window="graduation_date",
+        closes_on=date(2027, 6, 30),
+        days_before=30,
+        sent_on=date(2027, 5, 31),
+    )
+    message = Notification.objects.filter(recipient=citizen).first()
+    DeliveryEvent.objects.create(notification=message, status=message.state, channel=message.channel, attempt=1)
+    data = json.loads(download(client, citizen, "/account/data.json").content)
+    assert data["kept_screening"] == {"screened_on": "2026-11-30", "answers": {"graduation_date": "2025-06-30"}}
+    assert data["window_reminders"] == [
+        {
+            "programme": programme("flexible-si-subsidy").title_zh,
+            "closes_on": "2027-06-30",
+            "days_before": 30,
+            "sent_on": "2027-05-31",
+        }
+    ]
+    assert any(d["attempt"] == 1 for m in data["messages"] for d in m["deliveries"])
+    document = pdfium.PdfDocument(download(client, citizen, "/account/data.pdf").content)
+    text = "".join(page.get_textpage().get_text_range() for page in document)
+    assert "您最近一次自测的回答" in text and "申请期限提醒" in text and "2027-06-30" in text
