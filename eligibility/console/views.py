@@ -158,21 +158,11 @@ def proposal_list(request):
 
 def _whatif(proposal: ParameterProposal):
     """The what-if preview of the proposal (``eligibility.matching.whatif``), as the admin's preview shows it."""
-    from eligibility.matching.admin_preview import STATUS_LABELS as MATCH_LABELS
+    from eligibility.matching.admin_preview import whatif_rows
     from eligibility.matching.whatif import whatif_preview
 
     found = whatif_preview(parameter_key=proposal.parameter.key, value=proposal.value, valid_from=proposal.valid_from)
-    titles = {programme.slug: programme.title for programme in Programme.objects.all()}
-    examples = [
-        {
-            "person": example,
-            "programme": titles.get(example.programme, example.programme),
-            "before": MATCH_LABELS.get(example.status_before, example.status_before),
-            "after": MATCH_LABELS.get(example.status_after, example.status_after),
-        }
-        for example in found.examples
-    ]
-    programmes = [(titles.get(slug, slug), count) for slug, count in found.changed_by_programme.items()]
+    examples, programmes = whatif_rows(found)
     return found, examples, programmes
 
 

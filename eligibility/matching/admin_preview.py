@@ -29,15 +29,10 @@ def back_requested(request) -> bool:
     return request.method == "POST" and BACK_BUTTON in request.POST
 
 
-def value_preview_response(model_admin, request, parameter, form) -> TemplateResponse | None:
-    """The preview page of the value in ``form`` (valid), or None when the value is refused (errors on the form)."""
-    try:
-        found = whatif_preview(
-            parameter_key=parameter.key, value=form.cleaned_data["value"], valid_from=form.cleaned_data["valid_from"]
-        )
-    except ValidationError as error:
-        form.add_error("value", error.messages)
-        return None
+def whatif_rows(found) -> tuple[list[dict], list[tuple[str, int]]]:
+    """What a what-if preview (``whatif.WhatIf``) shows, in the reader's language: its example
+    persons with programme titles and status labels, and the count of changed results by
+    programme title. The admin's preview and a proposal's page (eligibility.console) show both."""
     titles = {programme.slug: programme.title for programme in Programme.objects.all()}
     examples = [
         {
@@ -48,6 +43,20 @@ def value_preview_response(model_admin, request, parameter, form) -> TemplateRes
         }
         for example in found.examples
     ]
+    programmes = [(titles.get(slug, slug), count) for slug, count in found.changed_by_programme.items()]
+    return examples, programmes
+
+
+def value_preview_response(model_admin, request, parameter, form) -> TemplateResponse | None:
+    """The preview page of the value in ``form`` (valid), or None when the value is refused (errors on the form)."""
+    try:
+        found = whatif_preview(
+            parameter_key=parameter.key, value=form.cleaned_data["value"], valid_from=form.cleaned_data["valid_from"]
+        )
+    except ValidationError as error:
+        form.add_error("value", error.messages)
+        return None
+    examples, programmes = whatif_rows(found)
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.model._meta,
@@ -56,7 +65,7 @@ def value_preview_response(model_admin, request, parameter, form) -> TemplateRes
         "form": form,
         "whatif": found,
         "examples": examples,
-        "programmes": [(titles.get(slug, slug), count) for slug, count in found.changed_by_programme.items()],
+        "programmes": programmes,
         "back_button": BACK_BUTTON,
     }
     return TemplateResponse(request, "matching/admin_preview.html", context)
