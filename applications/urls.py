@@ -1,12 +1,14 @@
 from django.urls import path, re_path
 
-from applications import views
+from applications import sms_report_views, views
 
 app_name = "applications"
 
 REFERENCE = r"(?P<reference>LH-\d{4}-\d{6,})"
 
 urlpatterns = [
+    # The SMS provider's push of delivery reports (not a page: the provider's server calls it).
+    path("sms/reports/alibaba/", sms_report_views.alibaba_reports, name="sms_reports_alibaba"),
     path("applications/", views.application_list, name="list"),
     path("applications/new/<slug:slug>/", views.application_new, name="new"),
     path("applications/drafts/<int:pk>/", views.draft_resume, name="draft"),

@@ -396,3 +396,52 @@ class ReferenceCase(models.Model):
     @property
     def name(self) -> str:
         return _in_language(self.name_zh, self.name_en)
+
+
+class ReferenceExpectation(models.Model):
+    """What a reference case expects of one programme from a date on, when that differs from
+    what it expected before (issue 14, item 3): written when a proposal that changed the result
+    is approved with the change acknowledged (from the proposal's start date), or when a policy
+    administrator corrects the expectation (from that day). Before the date, the earlier
+    expectation holds: the case's ``expected``, or an earlier row. A row counts only for a
+    programme the case still guards (``ReferenceCase.expected`` names it); see
+    ``eligibility.reference_cases.expected_on``.
+    """
+
+    case = models.ForeignKey(
+        ReferenceCase, on_delete=models.CASCADE, related_name="expectations", verbose_name=_("reference case")
+    )
+    programme = models.CharField(_("programme"), max_length=60)
+    valid_from = models.DateField(_("valid from"))
+    status = models.CharField(_("expected status"), max_length=20)
+    amount = models.DecimalField(_("expected amount"), max_digits=14, decimal_places=2, null=True, blank=True)
+    proposal = models.ForeignKey(
+        ParameterProposal,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reference_expectations",
+        verbose_name=_("approved proposal"),
+    )
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("set by"),
+    )
+    created_at = models.DateTimeField(_("set at"), auto_now=True)
+
+    class Meta:
+        ordering = ["case", "programme", "valid_from"]
+        verbose_name = _("expected result from a date")
+        verbose_name_plural = _("expected results from a date")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "programme", "valid_from"], name="reference_expectation_one_per_date"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.programme} from {self.valid_from}: {self.status} {self.amount or ''}".strip()

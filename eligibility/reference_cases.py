@@ -10,6 +10,12 @@ Years and months are added with ``add_months`` (catalogue, section 1), days one 
 eligible result with money, the amount (``"500.00"``). A proposal *alters* a case
 when, on the proposal's start date, one of those programmes answers differently
 (status or amount) with the proposed value than without it.
+
+What a case expects may change from a date (``ReferenceExpectation``): when a proposal
+that alters it is approved, with the change acknowledged, the new result is what the
+case expects from the proposal's start date, and before that date the earlier
+expectation stays (``expected_on``). The next proposal's diff, and the reference cases
+page, compare against what was acknowledged.
 """
 
 import re
@@ -118,6 +124,22 @@ class Outcome:
         return _("%(status)s, %(amount)s") % {"status": label, "amount": Money(self.amount).render(language_of())}
 
 
+def expected_on(case, on: date) -> dict[str, Outcome]:
+    """What ``case`` expects on the day ``on`` of each programme it guards: its ``expected``,
+    replaced by the latest of its dated expectations on or before ``on`` (``case.expectations``,
+    prefetched by the callers that read many cases)."""
+    found = {slug: Outcome.expected(entry) for slug, entry in (case.expected or {}).items()}
+    latest = {}
+    for row in case.expectations.all():
+        if row.programme not in found or row.valid_from > on:
+            continue
+        if row.programme not in latest or latest[row.programme].valid_from < row.valid_from:
+            latest[row.programme] = row
+    for slug, row in latest.items():
+        found[slug] = Outcome(row.status, row.amount)
+    return found
+
+
 def outcomes(case, on: date, parameters: ParameterSet) -> dict[str, Outcome]:
     """Every programme's answer for ``case`` on ``on`` under ``parameters`` (a case whose facts
     cannot be read gives none)."""
@@ -151,8 +173,8 @@ def reference_case_checks(cases, on: date, parameters: ParameterSet | None = Non
     for case in cases:
         found = outcomes(case, on, parameters)
         check = CaseCheck(case=case, on=on)
-        for slug, entry in (case.expected or {}).items():
-            check.rows.append((slug, Outcome.expected(entry), found.get(slug)))
+        for slug, expected in expected_on(case, on).items():
+            check.rows.append((slug, expected, found.get(slug)))
         checks.append(check)
     return checks
 
@@ -183,7 +205,34 @@ def proposal_reference_changes(cases, *, parameter_key: str, stored: object, val
     for case in cases:
         before = outcomes(case, valid_from, current)
         after = outcomes(case, valid_from, proposed)
-        for slug, entry in (case.expected or {}).items():
+        for slug, expected in expected_on(case, valid_from).items():
             if before.get(slug) != after.get(slug):
-                changes.append(ReferenceChange(case, slug, Outcome.expected(entry), before.get(slug), after.get(slug)))
+                changes.append(ReferenceChange(case, slug, expected, before.get(slug), after.get(slug)))
     return changes
+
+
+def later_expectation_changes(
+    cases, *, parameter_key: str, stored: object, valid_from: date, until: date | None = None
+) -> list[tuple[object, Outcome]]:
+    """The dated expectations after ``valid_from`` (and before ``until``, the parameter's next
+    value: the proposed one holds until then) whose programme answers differently on their own
+    date with the proposed value than without it; each with the result it gives then. An
+    approval carries its change into them, so that a later expectation acknowledged before
+    stays true."""
+    from eligibility.matching.whatif import proposed_parameters
+
+    found = []
+    in_force: dict[date, tuple[ParameterSet, ParameterSet]] = {}
+    for case in cases:
+        for row in case.expectations.all():
+            if row.valid_from <= valid_from or (until is not None and row.valid_from >= until):
+                continue
+            if row.valid_from not in in_force:
+                current = ParameterSet.in_force(row.valid_from)
+                in_force[row.valid_from] = (current, proposed_parameters(current, parameter_key, stored, valid_from))
+            current, proposed = in_force[row.valid_from]
+            before = outcomes(case, row.valid_from, current).get(row.programme)
+            after = outcomes(case, row.valid_from, proposed).get(row.programme)
+            if after is not None and before != after:
+                found.append((row, after))
+    return found

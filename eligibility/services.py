@@ -9,7 +9,8 @@ Policy administrators change a parameter by a proposal (issue 14, item 2):
 three years ahead, cross-checks against what would be in force then) and records
 it with its policy reference and reason; another administrator approves it
 (``parameter_proposal_approve``: nobody approves their own; a change to a
-reference case's result must be acknowledged), which adds the value through
+reference case's result must be acknowledged, and becomes what the case expects
+from the proposal's start date), which adds the value through
 ``parameter_value_add``, or rejects it; the proposer may withdraw it. Every
 state change goes through ``_proposal_transition`` and its table.
 """
@@ -35,9 +36,17 @@ from eligibility.models import (
     ParameterProposalEvent,
     ParameterValue,
     ReferenceCase,
+    ReferenceExpectation,
 )
 from eligibility.parameter_types import clean_value
-from eligibility.reference_cases import expected_errors, facts_errors, proposal_reference_changes
+from eligibility.reference_cases import (
+    Outcome,
+    expected_errors,
+    expected_on,
+    facts_errors,
+    later_expectation_changes,
+    proposal_reference_changes,
+)
 from eligibility.results import ProgrammeResult
 
 YEARS_AHEAD = 3  # the latest start date of a new value: three years from today (issue 14, item 2)
@@ -267,14 +276,54 @@ def parameter_proposal_create(
     return proposal
 
 
-def proposal_reference_changes_for(proposal: ParameterProposal):
+def _cases_in_use():
+    return ReferenceCase.objects.filter(active=True).prefetch_related("expectations")
+
+
+def proposal_reference_changes_for(proposal: ParameterProposal, cases=None):
     """The results of active reference cases that the proposal would change (``reference_cases``)."""
     return proposal_reference_changes(
-        ReferenceCase.objects.filter(active=True),
+        _cases_in_use() if cases is None else cases,
         parameter_key=proposal.parameter.key,
         stored=proposal.value,
         valid_from=proposal.valid_from,
     )
+
+
+def _next_value_date(proposal: ParameterProposal) -> date | None:
+    return (
+        ParameterValue.objects.filter(parameter=proposal.parameter, valid_from__gt=proposal.valid_from)
+        .order_by("valid_from")
+        .values_list("valid_from", flat=True)
+        .first()
+    )
+
+
+def _expectations_follow(proposal: ParameterProposal, changes, later, acting_user) -> int:
+    """What the reference cases expect after ``proposal`` is approved: each acknowledged change
+    from its start date (the expectation before it stays), and each later dated expectation the
+    proposal changes too (``later_expectation_changes``). Returns how many were written."""
+    written = 0
+    for change in changes:
+        if change.after is None or change.after == expected_on(change.case, proposal.valid_from).get(change.programme):
+            continue
+        ReferenceExpectation.objects.update_or_create(
+            case=change.case,
+            programme=change.programme,
+            valid_from=proposal.valid_from,
+            defaults={
+                "status": change.after.status,
+                "amount": change.after.amount,
+                "proposal": proposal,
+                "set_by": acting_user,
+            },
+        )
+        written += 1
+    for row, outcome in later:
+        row.status, row.amount, row.proposal, row.set_by = outcome.status, outcome.amount, proposal, acting_user
+        row.save(update_fields=["status", "amount", "proposal", "set_by", "created_at"])
+        written += 1
+    return written
 
 
 def _is_own(proposal: ParameterProposal, user) -> bool:
@@ -319,7 +368,8 @@ def parameter_proposal_approve(
                 code="late",
             )
         parameter = proposal.parameter
-        changes = proposal_reference_changes_for(proposal)
+        cases = list(_cases_in_use())
+        changes = proposal_reference_changes_for(proposal, cases)
         if changes and not reference_changes_acknowledged:
             raise ValidationError(
                 {
@@ -330,6 +380,13 @@ def parameter_proposal_approve(
                     )
                 }
             )
+        later = later_expectation_changes(
+            cases,
+            parameter_key=parameter.key,
+            stored=proposal.value,
+            valid_from=proposal.valid_from,
+            until=_next_value_date(proposal),
+        )
         value_note = _("Proposal %(number)s: %(reason)s") % {"number": proposal.pk, "reason": proposal.reason}
         existing = ParameterValue.objects.filter(parameter=parameter, valid_from=proposal.valid_from).first()
         if existing is not None:  # a value not yet in force on the same date: the proposal replaces it
@@ -353,12 +410,13 @@ def parameter_proposal_approve(
         proposal.applied_value = row
         proposal.reference_changes_acknowledged = bool(changes)
         proposal.save(update_fields=["applied_value", "reference_changes_acknowledged"])
+        expectations = _expectations_follow(proposal, changes, later, acting_user)
         _proposal_transition(proposal, to=State.APPROVED, actor=acting_user, note=(note or "").strip())
-        _audit(proposal, acting_user, request, reference_changes=len(changes))
+        _audit(proposal, acting_user, request, reference_changes=len(changes), expectations=expectations)
     return proposal
 
 
-def _audit(proposal: ParameterProposal, acting_user, request, *, reference_changes: int) -> None:
+def _audit(proposal: ParameterProposal, acting_user, request, *, reference_changes: int, expectations: int) -> None:
     from applications.models import AuditEntry
     from applications.services.audit import audit_record
 
@@ -374,6 +432,7 @@ def _audit(proposal: ParameterProposal, acting_user, request, *, reference_chang
             "reference": {"document": proposal.reference_document, "clause": proposal.reference_clause},
             "reason": proposal.reason,
             "reference_case_changes": reference_changes,
+            "reference_expectations_updated": expectations,
         },
         request=request,
     )
@@ -423,7 +482,12 @@ def reference_case_save(
 ) -> ReferenceCase:
     """Creates a reference case (``case`` None) or changes one. Raises ``ValidationError``
     keyed by the field at fault: empty names, facts that cannot be read, expected results
-    that name no programme of the portal or no status."""
+    that name no programme of the portal or no status.
+
+    ``expected`` is what the case expects from today on: where it differs from what the case
+    expects today through a dated expectation (an approved proposal's), the correction is a
+    dated expectation from today, so that what was expected before stays in the history;
+    dated expectations after today stay as they are."""
     if not acting_user.has_perm("eligibility.change_referencecase" if case else "eligibility.add_referencecase"):
         raise PermissionDenied
     errors: dict[str, list[str]] = {}
@@ -452,6 +516,22 @@ def reference_case_save(
         case.active = active
         case.updated_by = acting_user
         case.save()
+        today = history.today()
+        expected_today = expected_on(case, today)
+        for slug, entry in expected.items():
+            wanted = Outcome.expected(entry)
+            if expected_today.get(slug) != wanted:
+                ReferenceExpectation.objects.update_or_create(
+                    case=case,
+                    programme=slug,
+                    valid_from=today,
+                    defaults={
+                        "status": wanted.status,
+                        "amount": wanted.amount,
+                        "proposal": None,
+                        "set_by": acting_user,
+                    },
+                )
     return case
 
 

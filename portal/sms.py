@@ -5,13 +5,18 @@ A real deployment names a backend class that speaks to its SMS provider
 tests record them in ``portal.sms.outbox`` the way Django keeps e-mail in
 ``mail.outbox``.
 
+Each message has a kind: the name of its templates (``templates/notifications/<kind>/sms.txt``:
+``submitted``, ``invitation``, ``confirmation_code``, …); a provider that approves each text
+(Alibaba Cloud's TemplateCode) is told which template a kind uses.
+
 A backend's ``send`` returns None, or an ``SmsHandover`` with the provider's id
 of the message and whether the provider will report its delivery; it raises an
 ``SmsError`` when the provider did not take it: ``SmsPermanentError`` when
 sending it again cannot help (an invalid or blocked number, a text the provider
 refuses), ``SmsTemporaryError`` (or any other exception) when it may pass
 (a timeout, throttling, the account out of credit). A backend with delivery
-reports also has ``receipt`` (``SmsReceipt``).
+reports also has ``receipt`` (``SmsReceipt``); a provider that pushes its reports
+to the portal has them read by a function of its own (``alibaba_sms_reports``).
 """
 
 import base64
@@ -26,8 +31,10 @@ import urllib.request
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 from django.conf import settings
+from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
@@ -38,6 +45,7 @@ logger = logging.getLogger(__name__)
 class SmsMessage:
     to: str
     text: str
+    kind: str = ""  # the message's templates (``templates/notifications/<kind>/``)
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,12 @@ class SmsPermanentError(SmsError):
     """Trying again cannot work: the number is invalid or blocked, or the text is refused."""
 
     permanent = True
+
+
+class SmsTemplateMissing(SmsPermanentError):
+    """The provider needs an approved template for each kind of message, and this kind has none:
+    the message cannot go by SMS (an outbox falls back to the next channel) until an operator
+    adds one."""
 
 
 outbox: list[SmsMessage] = []
@@ -194,10 +208,13 @@ def alibaba_signature(*, method: str, params: dict[str, str], secret: str) -> st
 class AlibabaCloudSmsBackend:
     """Alibaba Cloud SMS (Dysmsapi 2017-05-25) over HTTPS, with its RPC signature.
 
-    ``send`` calls ``SendSms`` with the approved signature (``ALIBABA_SMS_SIGN_NAME``) and template
-    (``ALIBABA_SMS_TEMPLATE_CODE``), whose one variable (``ALIBABA_SMS_TEMPLATE_PARAM``, ``content``
-    by default) carries the text; the provider's ``BizId`` identifies the message. ``receipt`` asks
-    ``QuerySendDetails`` for the carrier's report on it. Error codes are mapped to
+    ``send`` calls ``SendSms`` with the approved signature (``ALIBABA_SMS_SIGN_NAME``) and the
+    template of the message's kind (``ALIBABA_SMS_TEMPLATE_CODES``, kind → TemplateCode; a kind not
+    listed uses ``ALIBABA_SMS_TEMPLATE_CODE`` when it is set, else the message is refused with
+    ``SmsTemplateMissing``), whose one variable (``ALIBABA_SMS_TEMPLATE_PARAM``, ``content`` by
+    default) carries the text; the provider's ``BizId`` identifies the message. ``receipt`` asks
+    ``QuerySendDetails`` for the carrier's report on it; the reports the provider pushes are read
+    by ``alibaba_sms_reports``. Error codes are mapped to
     temporary and permanent failures (``ALIBABA_PERMANENT_CODES``, ``ALIBABA_PERMANENT_RECEIPT_CODES``).
     """
 
@@ -210,6 +227,7 @@ class AlibabaCloudSmsBackend:
         self.access_key_secret = settings.ALIBABA_ACCESS_KEY_SECRET
         self.sign_name = settings.ALIBABA_SMS_SIGN_NAME
         self.template_code = settings.ALIBABA_SMS_TEMPLATE_CODE
+        self.template_codes = dict(settings.ALIBABA_SMS_TEMPLATE_CODES)
         self.template_param = settings.ALIBABA_SMS_TEMPLATE_PARAM
         self.timeout = settings.ALIBABA_SMS_TIMEOUT
         missing = [
@@ -219,21 +237,34 @@ class AlibabaCloudSmsBackend:
                 ("ALIBABA_ACCESS_KEY_ID", self.access_key_id),
                 ("ALIBABA_ACCESS_KEY_SECRET", self.access_key_secret),
                 ("ALIBABA_SMS_SIGN_NAME", self.sign_name),
-                ("ALIBABA_SMS_TEMPLATE_CODE", self.template_code),
+                ("ALIBABA_SMS_TEMPLATE_CODES or ALIBABA_SMS_TEMPLATE_CODE", self.template_code or self.template_codes),
             )
             if not value
         ]
         if missing:
             raise ImproperlyConfigured(f"Alibaba Cloud SMS needs {', '.join(missing)}.")
 
+    def template_for(self, kind: str) -> str:
+        """The TemplateCode of messages of ``kind``; raises ``SmsTemplateMissing`` when there is none."""
+        code = self.template_codes.get(kind) or self.template_code
+        if not code:
+            logger.error("Alibaba Cloud SMS: no template for messages of kind %r", kind)
+            raise SmsTemplateMissing(
+                f"no Alibaba Cloud SMS template for messages of kind {kind or '(none)'!r}: add "
+                f"{kind or '<kind>'}=<TemplateCode> to ALIBABA_SMS_TEMPLATE_CODES",
+                code="template missing",
+            )
+        return code
+
     def send(self, message: SmsMessage) -> SmsHandover:
+        template_code = self.template_for(message.kind)
         text = _OWN_SIGNATURE.sub("", message.text, count=1)
         answer = self._call(
             "SendSms",
             {
                 "PhoneNumbers": message.to,
                 "SignName": self.sign_name,
-                "TemplateCode": self.template_code,
+                "TemplateCode": template_code,
                 "TemplateParam": json.dumps({self.template_param: text}, ensure_ascii=False),
             },
         )
@@ -312,12 +343,88 @@ class AlibabaCloudSmsBackend:
         raise SmsTemporaryError(reason, code=code)
 
 
+@dataclass(frozen=True)
+class SmsReport:
+    """One delivery report the provider pushed: its id of the message, and what it says."""
+
+    provider_message_id: str
+    receipt: SmsReceipt
+    phone_number: str = ""
+
+
+class SmsReportInvalid(ValueError):
+    """A pushed report that cannot be read: the sender is told what is wrong (HTTP 400)."""
+
+
+def alibaba_sms_reports(payload: object) -> list[SmsReport]:
+    """The reports of an Alibaba Cloud SMS push (``SmsReport``, HTTP batch push): a JSON array of
+    objects with ``biz_id`` (the ``BizId`` of ``SendSms``), ``success`` (true when the phone
+    received it), ``err_code`` (the carrier's code, ``DELIVERED`` when received), and
+    ``phone_number``, ``send_time``, ``report_time``, ``err_msg``, ``sms_size``, ``out_id``.
+    Raises ``SmsReportInvalid`` on what is not such an array."""
+    if isinstance(payload, dict):
+        payload = [payload]
+    if not isinstance(payload, list) or not payload:
+        raise SmsReportInvalid("expected a JSON array of delivery reports")
+    reports = []
+    for index, entry in enumerate(payload):
+        if not isinstance(entry, dict):
+            raise SmsReportInvalid(f"report {index}: expected an object")
+        biz_id = entry.get("biz_id")
+        if not isinstance(biz_id, str) or not biz_id.strip() or len(biz_id) > 64:
+            raise SmsReportInvalid(f"report {index}: biz_id must be the BizId of the message")
+        success = entry.get("success")
+        if isinstance(success, str) and success.lower() in ("true", "false"):
+            success = success.lower() == "true"
+        if not isinstance(success, bool):
+            raise SmsReportInvalid(f"report {index}: success must be true or false")
+        code = entry.get("err_code") or ""
+        if not isinstance(code, str):
+            raise SmsReportInvalid(f"report {index}: err_code must be a string")
+        phone = entry.get("phone_number") or ""
+        receipt = (
+            SmsReceipt(delivered=True, code=code)
+            if success
+            else SmsReceipt(failed=True, permanent=code in ALIBABA_PERMANENT_RECEIPT_CODES, code=code)
+        )
+        reports.append(SmsReport(provider_message_id=biz_id.strip(), receipt=receipt, phone_number=str(phone)))
+    return reports
+
+
+def sms_kinds() -> list[str]:
+    """Every kind of SMS the portal writes: each folder of ``notifications/`` in the template
+    directories that holds an ``sms.txt``."""
+    kinds = set()
+    for directory in settings.TEMPLATES[0].get("DIRS", []):
+        kinds |= {path.parent.name for path in Path(directory, "notifications").glob("*/sms.txt")}
+    return sorted(kinds)
+
+
+def alibaba_templates_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """With Alibaba Cloud SMS, each kind of message needs its approved template (or the default):
+    said when the portal starts, rather than found out message by message."""
+    if settings.SMS_BACKEND != "portal.sms.AlibabaCloudSmsBackend" or settings.ALIBABA_SMS_TEMPLATE_CODE:
+        return []
+    missing = [kind for kind in sms_kinds() if kind not in settings.ALIBABA_SMS_TEMPLATE_CODES]
+    if not missing:
+        return []
+    return [
+        checks.Warning(
+            f"Alibaba Cloud SMS has no template for these kinds of message: {', '.join(missing)}. "
+            "Their SMS fail for good and go by e-mail or stay in the inbox; a confirmation code is not sent.",
+            hint="Add kind=TemplateCode pairs to ALIBABA_SMS_TEMPLATE_CODES, or set ALIBABA_SMS_TEMPLATE_CODE.",
+            id="linghuo.W001",
+        )
+    ]
+
+
 def sms_backend():
     return import_string(settings.SMS_BACKEND)()
 
 
-def send_sms(*, to: str, text: str) -> SmsHandover | None:
-    return sms_backend().send(SmsMessage(to=to, text=text))
+def send_sms(*, to: str, text: str, kind: str = "") -> SmsHandover | None:
+    """Sends ``text`` to ``to``; ``kind`` names the message's templates (the provider's template)."""
+    return sms_backend().send(SmsMessage(to=to, text=text, kind=kind))
 
 
 def sms_receipt(*, to: str, provider_message_id: str, sent_on: date) -> SmsReceipt | None:

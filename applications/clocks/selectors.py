@@ -20,7 +20,7 @@ programmes the person has not applied for, their latest screening made while log
 
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -33,6 +33,7 @@ from applications.models import Application, Status
 from applications.selectors_follow_up import APPEAL_WINDOW_PARAMETER, reconsideration_window
 from eligibility.engine import evaluate
 from eligibility.facts import FactsInvalid, parse_facts
+from eligibility.models import ParameterValue
 from eligibility.parameter_cache import parameters_in_force
 from eligibility.results import Status as Eligibility
 from eligibility.rules import PROGRAMMES
@@ -192,7 +193,8 @@ def appeal_window(application: Application, *, today: date) -> Window | None:
         programme_slug=programme.slug,
         title_zh=programme.title_zh,
         title_en=programme.title_en,
-        key=f"appeal:{APPEAL_WINDOW_PARAMETER}",
+        # One window per refused case: a person refused twice for a programme has two.
+        key=f"appeal:{application.pk}:{APPEAL_WINDOW_PARAMETER}",
         starts_on=refused_on,
         closes_on=offered.closes_on,
         days_left=(offered.closes_on - today).days,
@@ -262,14 +264,29 @@ class DueReminder:
     days_before: int
 
 
+def _longest_appeal_window_days() -> int:
+    """The most days any value of ``review.appeal_window_days`` ever gave to ask for reconsideration."""
+    values = ParameterValue.objects.filter(parameter__key=APPEAL_WINDOW_PARAMETER).values_list("value", flat=True)
+    return max((int(value) for value in values), default=0)
+
+
 def reminders_due(*, today: date) -> Iterator[DueReminder]:
     """Reminders to send today: for each window to apply of a programme a person with an
-    account screened eligible for and has not applied for (a draft is not applied), the
+    account screened eligible for and has not applied for (a draft is not applied), and for
+    each refusal they may still ask to be reconsidered (they have not asked yet), the
     threshold due, when it was not sent for that window yet."""
+    # A refusal older than the longest window there ever was has no window open any more.
+    refused_since = timezone.make_aware(
+        datetime.combine(today - timedelta(days=_longest_appeal_window_days() + 1), time())
+    )
     people = (
         get_user_model()
         .objects.filter(is_active=True)
-        .filter(Q(kept_screening__isnull=False) | Q(applications__status=Status.DRAFT))
+        .filter(
+            Q(kept_screening__isnull=False)
+            | Q(applications__status=Status.DRAFT)
+            | Q(applications__status=Status.REJECTED, applications__decided_at__gte=refused_since)
+        )
         .distinct()
         .order_by("pk")
     )
@@ -280,8 +297,6 @@ def reminders_due(*, today: date) -> Iterator[DueReminder]:
     )
     for person in list(people):
         for window in person_windows(person, today=today, statuses=(Eligibility.ELIGIBLE,)):
-            if window.kind != APPLY:
-                continue
             days_before = reminder_threshold(window.days_left)
             if days_before is None:
                 continue

@@ -1,4 +1,5 @@
-"""Writes of the clocks: keeping a logged-in person's screening, and the reminders before a window closes.
+"""Writes of the clocks: keeping a logged-in person's screening, and the reminders before a window closes
+(a window to apply, or to ask for reconsideration of a refusal).
 
 A reminder is recorded (``WindowReminder``) and written to the person's outbox
 (``notify_person``) in one transaction; the unique constraint on the record makes a second
@@ -13,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from applications.clocks.models import KeptScreening, WindowReminder
-from applications.clocks.selectors import Window, reminders_due
+from applications.clocks.selectors import APPEAL, Window, reminders_due
 from applications.models import Notification
 from applications.services.notifications import notify_person
 from eligibility.models import Programme
@@ -52,6 +53,10 @@ def screening_forget(*, person) -> int:
 
 
 def _apply_path(window: Window) -> str:
+    """Where the reminder sends the person: the refused case's request for reconsideration, the
+    draft to finish, or the programme's application."""
+    if window.kind == APPEAL:
+        return reverse("applications:case", kwargs={"reference": window.application.reference}) + "#reconsideration"
     if window.application is not None:
         return reverse("applications:draft", kwargs={"pk": window.application.pk})
     return reverse("applications:new", kwargs={"slug": window.programme_slug})
@@ -80,6 +85,8 @@ def window_reminder_send(
         person=person,
         event=REMINDER_EVENT,
         context={"window": window, "days_left": window.days_left, "apply_path": _apply_path(window)},
+        # A reminder to ask for reconsideration is about the refused case: its page shows it too.
+        application=window.application if window.kind == APPEAL else None,
     )
     return reminder
 

@@ -13,6 +13,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from applications.crypto import EncryptedTextField
@@ -55,6 +56,9 @@ class InvitationMessage(models.Model):
     last_error = models.CharField(_("last error"), max_length=300, blank=True)
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    # The SMS provider's id of the message (Alibaba Cloud's BizId): its delivery reports name it.
+    provider_message_id = models.CharField(_("provider's message id"), max_length=64, blank=True, db_index=True)
     created_at = models.DateTimeField(_("created at"), db_index=True)
 
     class Meta:
@@ -68,6 +72,38 @@ class InvitationMessage(models.Model):
 
     def __str__(self) -> str:
         return f"invitation message {self.pk} by {self.channel} to person {self.person_id}"
+
+
+class InvitationDeliveryEvent(models.Model):
+    """One change of an invitation message's delivery state, as ``applications.DeliveryEvent``
+    keeps them for the portal's own messages: what happened, when, on which attempt and channel,
+    with the provider's id of the message or its error, and the message it fell back to."""
+
+    message = models.ForeignKey(
+        InvitationMessage, on_delete=models.CASCADE, related_name="delivery_events", verbose_name=_("message")
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    status = models.CharField(_("status"), max_length=20, choices=InvitationMessage.State.choices)
+    attempt = models.PositiveSmallIntegerField(_("attempt"), default=0)
+    channel = models.CharField(_("channel"), max_length=10, choices=InvitationMessage.Channel.choices)
+    provider_message_id = models.CharField(_("provider's message id"), max_length=64, blank=True)
+    error = models.CharField(_("error"), max_length=300, blank=True)
+    fallback_to = models.ForeignKey(
+        InvitationMessage,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("fell back to"),
+    )
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("invitation delivery event")
+        verbose_name_plural = _("invitation delivery events")
+
+    def __str__(self) -> str:
+        return f"invitation message {self.message_id}: {self.status} at {self.at:%Y-%m-%d %H:%M}"
 
 
 class Invitation(models.Model):

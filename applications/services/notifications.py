@@ -45,8 +45,9 @@ from applications.services.outbox import (  # noqa: F401
     outbox_send_due,
     outbox_wake,
 )
+from applications.services.sms_reports import provider_receipt
 from portal.links import public_url
-from portal.sms import send_sms, sms_receipt
+from portal.sms import SmsReceipt, send_sms
 
 logger = logging.getLogger(__name__)
 
@@ -170,7 +171,7 @@ def _send(notification: Notification) -> Handover | None:
                 raise AddressRefused(f"the mail server refused the address ({', '.join(map(str, codes))})") from exc
             raise
     elif notification.channel == Channel.SMS:
-        taken = send_sms(to=notification.address, text=notification.body)
+        taken = send_sms(to=notification.address, text=notification.body, kind=notification.event)
         if taken is not None:
             return Handover(provider_message_id=taken.provider_message_id, receipt_expected=taken.receipt_expected)
     return None
@@ -237,9 +238,9 @@ def notifications_send_due(*, now=None) -> int:
 
 
 def notification_receipt_check(*, notification_id: int, now=None) -> Notification | None:
-    """Asks the SMS provider for its report on one message it took (``sending``) and records it:
-    delivered, failed (sent again, or for good with its fallback), or asked again later. The
-    provider is asked before the row is locked, so no lock is held while it answers."""
+    """Asks the SMS provider for its report on one message it took (``sending``) and records it
+    (``notification_receipt_record``). The provider is asked before the row is locked, so no lock
+    is held while it answers."""
     row = (
         Notification.objects.filter(pk=notification_id, state=State.SENDING, channel=Channel.SMS)
         .exclude(provider_message_id="")
@@ -247,25 +248,21 @@ def notification_receipt_check(*, notification_id: int, now=None) -> Notificatio
     )
     if row is None:
         return None
-    delivered = failed = permanent = False
-    error = ""
-    try:
-        receipt = sms_receipt(
-            to=row.address, provider_message_id=row.provider_message_id, sent_on=timezone.localdate(row.sent_at)
-        )
-    except Exception as exc:  # the provider did not answer: ask again later
-        logger.warning("No delivery report for notification %s: %s: %s", row.pk, type(exc).__name__, exc)
-        receipt = None
-    if receipt is not None:
-        delivered, failed, permanent = receipt.delivered, receipt.failed, receipt.permanent
-        error = f"delivery report: {receipt.code}" if failed else ""
+    return notification_receipt_record(notification_id=row.pk, receipt=provider_receipt(row), now=now)
+
+
+def notification_receipt_record(*, notification_id: int, receipt: SmsReceipt | None, now=None) -> Notification | None:
+    """Records the provider's report on a message it took (asked for, or pushed by the provider):
+    delivered, failed (sent again, or for good with its fallback), or, with no report yet, asked
+    again later. None when the message is not being sent (the report came twice, or too late)."""
+    failed = bool(receipt and receipt.failed)
     return outbox_receipt(
         queryset=_deliveries(),
-        pk=row.pk,
-        delivered=delivered,
+        pk=notification_id,
+        delivered=bool(receipt and receipt.delivered),
         failed=failed,
-        permanent=permanent,
-        error=error,
+        permanent=bool(receipt and receipt.permanent),
+        error=f"delivery report: {receipt.code}" if failed else "",
         record=_record,
         fall_back=_fall_back,
         now=now,

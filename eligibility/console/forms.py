@@ -10,9 +10,10 @@ from django.utils.translation import pgettext_lazy
 from eligibility.console.sources import LOCAL_SETTING, documents, parameter_sources
 from eligibility.fact_labels import STAFF_FACT_LABELS
 from eligibility.facts import FACT_FIELDS, EmploymentForm, FactType, Group
+from eligibility.history import today as policy_today
 from eligibility.models import Programme
 from eligibility.parameter_types import CODE_SETS, ParameterType, ParameterUnit
-from eligibility.reference_cases import DATE_FACTS
+from eligibility.reference_cases import DATE_FACTS, expected_on
 from eligibility.results import Status
 from eligibility.services import proposal_date_window
 
@@ -147,7 +148,7 @@ AMOUNT_PREFIX = "amount_"
 
 class ReferenceCaseForm(forms.Form):
     """A person (one field per fact, labelled as staff read an application) and the result
-    expected of each programme the case guards."""
+    expected of each programme the case guards, as it is expected today (``expected_on``)."""
 
     name_zh = forms.CharField(label=_("Name (Chinese)"), max_length=200)
     name_en = forms.CharField(label=_("Name (English)"), max_length=200)
@@ -156,7 +157,7 @@ class ReferenceCaseForm(forms.Form):
     def __init__(self, *args, case=None, **kwargs):
         super().__init__(*args, **kwargs)
         facts = dict(case.facts) if case else {}
-        expected = dict(case.expected) if case else {}
+        expected = expected_on(case, policy_today()) if case else {}
         if case is not None and not self.is_bound:
             self.initial.update({"name_zh": case.name_zh, "name_en": case.name_en, "active": case.active})
         for name, fact in FACT_FIELDS.items():
@@ -168,7 +169,7 @@ class ReferenceCaseForm(forms.Form):
                 self.initial[FACT_PREFIX + name] = self._initial(fact.type, facts[name])
         self.programmes = list(Programme.objects.order_by("position", "slug"))
         for programme in self.programmes:
-            entry = expected.get(programme.slug) or {}
+            outcome = expected.get(programme.slug)
             self.fields[EXPECTED_PREFIX + programme.slug] = forms.ChoiceField(
                 label=_("Expected status"), choices=_STATUS_CHOICES, required=False
             )
@@ -176,8 +177,8 @@ class ReferenceCaseForm(forms.Form):
                 label=_("Expected amount (yuan)"), required=False, min_value=Decimal(0), decimal_places=2, max_digits=14
             )
             if not self.is_bound:
-                self.initial[EXPECTED_PREFIX + programme.slug] = entry.get("status", "")
-                self.initial[AMOUNT_PREFIX + programme.slug] = entry.get("amount")
+                self.initial[EXPECTED_PREFIX + programme.slug] = outcome.status if outcome else ""
+                self.initial[AMOUNT_PREFIX + programme.slug] = outcome.amount if outcome else None
 
     @staticmethod
     def _fact_field(name: str, type_: str) -> forms.Field:

@@ -217,4 +217,9 @@ def own_proposals_waiting(user):
 
 
 def reference_cases():
-    return ReferenceCase.objects.select_related("updated_by").order_by("pk")
+    return ReferenceCase.objects.select_related("updated_by").prefetch_related("expectations").order_by("pk")
+
+
+def reference_expectations(case: ReferenceCase):
+    """The dated expected results of ``case``, earliest first, with the proposal and the person that set each."""
+    return case.expectations.select_related("proposal", "set_by").order_by("valid_from", "programme", "pk")

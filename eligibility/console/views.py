@@ -25,7 +25,7 @@ from eligibility.cross_checks import value_problems
 from eligibility.history import today as policy_today
 from eligibility.models import Parameter, ParameterProposal, Programme, ReferenceCase
 from eligibility.parameter_set import ParameterSet
-from eligibility.reference_cases import reference_case_checks
+from eligibility.reference_cases import Outcome, reference_case_checks
 from eligibility.rules import PROGRAMMES
 from portal.accounts.two_factor import session_is_verified
 
@@ -308,7 +308,20 @@ def _reference_case_form(request, case: ReferenceCase | None):
         else:
             messages.success(request, _("The reference case “%(name)s” is saved.") % {"name": saved.name})
             return redirect("policy:reference_cases")
-    return render(request, "policy/reference_case_form.html", {"form": form, "case": case})
+    expectations = []
+    if case is not None:
+        titles = {programme.slug: programme.title for programme in Programme.objects.all()}
+        expectations = [
+            (
+                row,
+                titles.get(row.programme, row.programme),
+                Outcome(row.status, row.amount),
+                row.programme in case.expected,
+            )
+            for row in selectors.reference_expectations(case)
+        ]
+    context = {"form": form, "case": case, "expectations": expectations, "today": policy_today()}
+    return render(request, "policy/reference_case_form.html", context)
 
 
 @require_http_methods(["GET", "POST"])

@@ -60,3 +60,12 @@ def parse_identifier(raw: str) -> Identifier:
         )
     validate_mobile(value)
     return Identifier("mobile", value)
+
+
+def masked_identifier(identifier: Identifier) -> str:
+    """138****8000 or l***@example.com: enough to recognise, not to harvest (pages and log lines)."""
+    value = identifier.value
+    if identifier.kind == "mobile":
+        return f"{value[:3]}****{value[-4:]}"
+    name, _at, domain = value.partition("@")
+    return f"{name[:1]}***@{domain}"

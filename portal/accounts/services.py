@@ -1,6 +1,9 @@
 """Writes to accounts: registration and its confirmation, staff accounts, language, password reset."""
 
+import contextlib
+import logging
 import secrets
+import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,12 +24,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from portal.accounts.backends import find_user_by_identifier
-from portal.accounts.identifiers import Identifier
+from portal.accounts.identifiers import Identifier, masked_identifier
 from portal.accounts.models import ConfirmationCode
 from portal.accounts.roles import ADMIN_SITE_ROLES, REGIONAL_ROLES, Role
 from portal.links import public_url
-from portal.sms import send_sms
+from portal.sms import SmsError, send_sms
 
+logger = logging.getLogger(__name__)
 CODE_LIFETIME = timedelta(minutes=10)
 CODE_MAX_WRONG_TRIES = 5
 CODES_PER_NUMBER_PER_HOUR = 3
@@ -40,6 +44,19 @@ class AccountExists(Exception):
 
 class TooManyCodes(ValidationError):
     """This number has had its codes for the hour."""
+
+
+class MessageNotSent(Exception):
+    """The SMS gateway or the mail server did not take a code or a link (logged where it failed).
+
+    What the message was for is as it was before: a code that did not go out is not stored, so the
+    codes sent earlier still work and the hourly limit does not count it. ``channel`` is the kind of
+    identifier it was for (``mobile`` or ``email``), ``kind`` the message's templates."""
+
+    def __init__(self, *, channel: str, kind: str):
+        super().__init__(f"{kind} not sent ({channel})")
+        self.channel = channel
+        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -58,7 +75,10 @@ def citizen_register(*, identifier: Identifier, password: str, language: str) ->
     its owner is told that someone tried to register with it, with a link to
     reset the password, and the caller shows the same page as for a new one,
     so that nobody learns who is registered. Raises ``TooManyCodes`` when the
-    number has had its codes for the hour, whether it has an account or not.
+    number has had its codes for the hour, whether it has an account or not,
+    and ``MessageNotSent`` when the code, link or notice did not go out,
+    whether it has an account or not: an account made stays, unconfirmed, and
+    ``confirmation_resend`` sends its code once the gateway takes it.
     """
     if identifier.kind == "mobile":
         _ensure_code_allowance(identifier.value)
@@ -105,38 +125,35 @@ def confirmation_send(*, user, identifier: Identifier | None = None) -> None:
         identifier = Identifier("mobile", user.mobile) if user.mobile else Identifier("email", user.email)
     with translation.override(user.preferred_language):
         if identifier.kind == "mobile":
-            code = confirmation_code_issue(mobile=identifier.value, user=user)
-            minutes = int(CODE_LIFETIME.total_seconds() // 60)
-            send_sms(
-                to=identifier.value,
-                text=render_to_string(
-                    "notifications/confirmation_code/sms.txt", {"code": code, "minutes": minutes}
-                ).strip(),
-            )
+            # The code is kept only once the gateway took it: a failed send rolls back (MessageNotSent).
+            with transaction.atomic():
+                code = confirmation_code_issue(mobile=identifier.value, user=user)
+                minutes = int(CODE_LIFETIME.total_seconds() // 60)
+                _sms_send(identifier, kind="confirmation_code", context={"code": code, "minutes": minutes})
         else:
             token = signing.dumps({"user": user.pk, "email": user.email}, salt=EMAIL_LINK_SALT)
             context = {"link": public_url(reverse("accounts:confirm_email", kwargs={"token": token}))}
-            send_mail(
-                subject=render_to_string("notifications/email_confirmation/email_subject.txt", context).strip(),
-                message=render_to_string("notifications/email_confirmation/email_body.txt", context),
-                from_email=None,
-                recipient_list=[user.email],
-            )
+            _mail_send(Identifier("email", user.email), kind="email_confirmation", context=context)
 
 
 def confirmation_resend(*, identifier: Identifier) -> None:
     """ "Send me a new code" on the confirmation page.
 
-    A number without an unconfirmed account gets a code row that nobody
-    receives, so that the page and the hourly limit behave the same for every
-    number. Raises ``TooManyCodes``.
+    The page and the hourly limit behave the same for every number: an
+    unconfirmed account gets its new code; a confirmed one was registered
+    again by someone else, and its owner is told of it again (within the
+    hourly limit), so that a gateway that fails, fails alike for both; a number
+    without an account gets a code row that nobody receives. Raises
+    ``TooManyCodes`` and ``MessageNotSent``.
     """
     User = get_user_model()
     if identifier.kind == "mobile":
         _ensure_code_allowance(identifier.value)
-    user = User.objects.filter(**{identifier.kind: identifier.value}, confirmed_at__isnull=True).first()
-    if user is not None:
+    user = User.objects.filter(**{identifier.kind: identifier.value}).first()
+    if user is not None and not user.is_confirmed:
         confirmation_send(user=user, identifier=identifier)
+    elif user is not None:
+        _tell_owner_of_registration_attempt(owner=user, identifier=identifier)
     elif identifier.kind == "mobile":
         confirmation_code_issue(mobile=identifier.value, user=None)
 
@@ -243,24 +260,53 @@ def account_confirm(*, user):
 
 
 def _tell_owner_of_registration_attempt(*, owner, identifier: Identifier) -> None:
-    """The owner of a number or address learns that someone tried to register with it."""
-    if identifier.kind == "mobile":
-        # Counts towards the hourly limit like a code, so the owner is not flooded.
-        confirmation_code_issue(mobile=identifier.value, user=None)
-    with translation.override(owner.preferred_language):
+    """The owner of a number or address learns that someone tried to register with it.
+    Raises ``MessageNotSent`` as a new account's code would, so that nobody learns who is registered."""
+    with translation.override(owner.preferred_language), transaction.atomic():
+        if identifier.kind == "mobile":
+            # Counts towards the hourly limit like a code, so the owner is not flooded (once it is sent).
+            confirmation_code_issue(mobile=identifier.value, user=None)
         context = {"link": password_reset_link(owner)}
         if identifier.kind == "mobile":
-            send_sms(
-                to=identifier.value,
-                text=render_to_string("notifications/registration_attempt/sms.txt", context).strip(),
-            )
+            _sms_send(identifier, kind="registration_attempt", context=context)
         else:
-            send_mail(
-                subject=render_to_string("notifications/registration_attempt/email_subject.txt", context).strip(),
-                message=render_to_string("notifications/registration_attempt/email_body.txt", context),
-                from_email=None,
-                recipient_list=[identifier.value],
-            )
+            _mail_send(identifier, kind="registration_attempt", context=context)
+
+
+def _sms_send(identifier: Identifier, *, kind: str, context: dict) -> None:
+    """Sends the SMS of ``kind`` (``notifications/<kind>/sms.txt``); raises ``MessageNotSent`` when
+    the gateway does not take it. The log line names the kind and the masked number, never the text."""
+    text = render_to_string(f"notifications/{kind}/sms.txt", context).strip()
+    try:
+        send_sms(to=identifier.value, text=text, kind=kind)
+    except SmsError as error:
+        logger.warning(
+            "SMS %s to %s not sent: %s %s",
+            kind,
+            masked_identifier(identifier),
+            type(error).__name__,
+            error.code or "(no code)",
+        )
+        raise MessageNotSent(channel="mobile", kind=kind) from error
+    except Exception as error:
+        # A gateway may fail in its own way (portal.sms); the person still gets a page, the operator a trace.
+        logger.exception("SMS %s to %s not sent: the gateway failed", kind, masked_identifier(identifier))
+        raise MessageNotSent(channel="mobile", kind=kind) from error
+
+
+def _mail_send(identifier: Identifier, *, kind: str, context: dict) -> None:
+    """Sends the e-mail of ``kind`` (``notifications/<kind>/email_subject.txt`` and ``email_body.txt``);
+    raises ``MessageNotSent`` when the mail server does not take it (logged with the masked address)."""
+    subject = render_to_string(f"notifications/{kind}/email_subject.txt", context).strip()
+    body = render_to_string(f"notifications/{kind}/email_body.txt", context)
+    try:
+        send_mail(subject=subject, message=body, from_email=None, recipient_list=[identifier.value])
+    except (smtplib.SMTPException, OSError) as error:
+        logger.warning("E-mail %s to %s not sent: %s", kind, masked_identifier(identifier), type(error).__name__)
+        raise MessageNotSent(channel="email", kind=kind) from error
+    except Exception as error:
+        logger.exception("E-mail %s to %s not sent: the mail backend failed", kind, masked_identifier(identifier))
+        raise MessageNotSent(channel="email", kind=kind) from error
 
 
 @transaction.atomic
@@ -303,8 +349,10 @@ def password_reset_request(*, raw_identifier: str) -> None:
     """Sends a reset link to the account's e-mail address or mobile number.
 
     Says nothing about whether the account exists: the page shows the same
-    answer either way, so that nobody can probe who is registered. The link
-    points to ``LINGHUO_PUBLIC_URL``, whatever Host the request named.
+    answer either way, so that nobody can probe who is registered; a link the
+    gateway or the mail server did not take is logged, and the answer is the
+    same again (the page after it lets the person ask again). The link points
+    to ``LINGHUO_PUBLIC_URL``, whatever Host the request named.
     """
     user = find_user_by_identifier(raw_identifier)
     if user is None or not user.is_active or not user.has_usable_password():
@@ -312,14 +360,9 @@ def password_reset_request(*, raw_identifier: str) -> None:
     link = password_reset_link(user)
     # Reply on the channel the person typed; a mobile-only account gets an SMS.
     by_email = bool(user.email) and ("@" in raw_identifier or not user.mobile)
-    with translation.override(user.preferred_language):
+    with translation.override(user.preferred_language), contextlib.suppress(MessageNotSent):
         context = {"user": user, "link": link}
         if by_email:
-            send_mail(
-                subject=render_to_string("notifications/password_reset/email_subject.txt", context).strip(),
-                message=render_to_string("notifications/password_reset/email_body.txt", context),
-                from_email=None,
-                recipient_list=[user.email],
-            )
+            _mail_send(Identifier("email", user.email), kind="password_reset", context=context)
         else:
-            send_sms(to=user.mobile, text=render_to_string("notifications/password_reset/sms.txt", context).strip())
+            _sms_send(Identifier("mobile", user.mobile), kind="password_reset", context=context)

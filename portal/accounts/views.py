@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 
@@ -22,11 +22,36 @@ from portal.accounts.forms import (
     RegistrationForm,
     SecondFactorForm,
 )
-from portal.accounts.identifiers import Identifier
+from portal.accounts.identifiers import masked_identifier
 from portal.accounts.lockout import account_unlock
 from portal.accounts.middleware import session_started
 from portal.language import remember_language
 from portal.redirects import safe_target
+
+# When the SMS gateway or the mail server did not take the code or link (services.MessageNotSent),
+# by the kind of identifier it was for; said alike whether the identifier had an account or not.
+REGISTRATION_NOT_SENT = {
+    "mobile": gettext_lazy(
+        "We could not send the SMS with your code just now. In a few minutes, press “Send a new code”: "
+        "you do not need to register again. Or register with an e-mail address instead."
+    ),
+    "email": gettext_lazy(
+        "We could not send the e-mail with your link just now. In a few minutes, press “Send the link again”: "
+        "you do not need to register again."
+    ),
+}
+RESEND_NOT_SENT = {
+    "mobile": gettext_lazy(
+        "We could not send a new code just now. Try again in a few minutes. "
+        "A code that reached you earlier still works while it is valid."
+    ),
+    "email": gettext_lazy(
+        "We could not send the link again just now. Try again in a few minutes. "
+        "A link that reached you earlier works for 3 days after it was sent."
+    ),
+}
+# What a person typed on the password reset page, for the page after it to offer again.
+RESET_REQUEST_TYPED = "accounts.password_reset_typed"
 
 
 @require_http_methods(["GET", "POST"])
@@ -35,6 +60,7 @@ def register(request):
     if request.user.is_authenticated:
         return redirect(next_url or "home")
     form = RegistrationForm(request.POST if request.method == "POST" else None)
+    not_sent = None
     if request.method == "POST" and form.is_valid():
         identifier = form.cleaned_data["identifier"]
         try:
@@ -43,11 +69,17 @@ def register(request):
             )
         except services.TooManyCodes as error:
             form.add_error("identifier", error)
+        except services.MessageNotSent as error:
+            # What was typed stays in the form; the account made (or not) waits on the confirmation page,
+            # which the "Send a new code" button here posts to.
+            pending.remember(request, identifier, next_url)
+            form.add_error("identifier", REGISTRATION_NOT_SENT[error.channel])
+            not_sent = identifier
         else:
             # The same next page whether or not the identifier had an account: nobody learns who is registered.
             pending.remember(request, identifier, next_url)
             return redirect("accounts:confirm")
-    return render(request, "accounts/register.html", {"form": form, "next": next_url})
+    return render(request, "accounts/register.html", {"form": form, "next": next_url, "not_sent": not_sent})
 
 
 @require_http_methods(["GET", "POST"])
@@ -65,6 +97,8 @@ def confirm(request):
             services.confirmation_resend(identifier=identifier)
         except services.TooManyCodes as error:
             messages.error(request, error.messages[0])
+        except services.MessageNotSent as error:
+            messages.error(request, RESEND_NOT_SENT[error.channel])
         else:
             if identifier.kind == "mobile":
                 messages.success(request, _("We have sent a new code. Earlier codes no longer work."))
@@ -85,17 +119,8 @@ def confirm(request):
     return render(
         request,
         "accounts/confirm.html",
-        {"form": form, "identifier": identifier, "shown_identifier": _masked(identifier), "next": next_url},
+        {"form": form, "identifier": identifier, "shown_identifier": masked_identifier(identifier), "next": next_url},
     )
-
-
-def _masked(identifier: Identifier) -> str:
-    """138****8000 or l***@example.com: enough to recognise, not to harvest."""
-    value = identifier.value
-    if identifier.kind == "mobile":
-        return f"{value[:3]}****{value[-4:]}"
-    name, _at, domain = value.partition("@")
-    return f"{name[:1]}***@{domain}"
 
 
 def confirm_email(request, token: str):
@@ -235,13 +260,17 @@ def two_factor_enrol(request):
 def password_reset(request):
     form = PasswordResetRequestForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
+        # The same answer whether the account exists, and whether its link went out (logged if not).
         services.password_reset_request(raw_identifier=form.cleaned_data["identifier"])
+        request.session[RESET_REQUEST_TYPED] = form.cleaned_data["identifier"]
         return redirect("accounts:password_reset_done")
     return render(request, "accounts/password_reset.html", {"form": form})
 
 
 def password_reset_done(request):
-    return render(request, "accounts/password_reset_done.html")
+    """'Check your messages', with the form again holding what was typed, to ask again."""
+    form = PasswordResetRequestForm(initial={"identifier": request.session.get(RESET_REQUEST_TYPED, "")})
+    return render(request, "accounts/password_reset_done.html", {"form": form})
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

@@ -62,6 +62,8 @@ MATRIX = {
     "eligibility:screening_restart": ("POST", "/screening/restart/", (OK,) * 7),
     "eligibility:screening_step": ("GET", "/screening/groups/", (PUB,) * 7),
     # Citizen pages: one's own only; another person's answers 404, as if it did not exist
+    # The SMS provider's push of delivery reports: off (404) until ALIBABA_SMS_REPORT_TOKEN is set.
+    "applications:sms_reports_alibaba": ("POST", "/sms/reports/alibaba/", (404,) * 7),
     "applications:list": ("GET", "/applications/", (L, 200, 200, 200, 200, 200, 200)),
     "applications:new": ("POST", "/applications/new/{slug}/", (L, OK, OK, OK, OK, OK, OK)),
     "applications:draft": ("GET", "/applications/drafts/{draft}/", (L, OK, 404, 404, 404, 404, 404)),

@@ -75,3 +75,36 @@ def test_invitation_messages_take_the_same_states():
         InvitationMessage.objects.filter(pk=row.pk).update(state=state, attempts=attempts)
     outreach_0003.forward(apps, None)
     assert [InvitationMessage.objects.get(pk=r.pk).state for r in rows] == ["queued", "delivered", "permanent_failure"]
+
+
+outreach_0004 = importlib.import_module("applications.outreach.migrations.0004_invitation_delivery_history")
+
+
+def test_each_invitation_message_starts_its_history_with_the_state_it_is_in():
+    from applications.outreach.models import InvitationDeliveryEvent
+
+    person = make_person()
+    written = timezone.now() - timedelta(days=2)
+    sent_at = written + timedelta(seconds=3)
+    delivered, retrying = (
+        InvitationMessage.objects.create(
+            person=person, channel="sms", language="zh-hans", body="x", created_at=written, **fields
+        )
+        for fields in (
+            {"state": "delivered", "attempts": 1, "sent_at": sent_at},
+            {"state": "temporary_failure", "attempts": 2, "last_error": "gateway down"},
+        )
+    )
+    outreach_0004.first_events(apps, None)
+    assert InvitationMessage.objects.get(pk=delivered.pk).delivered_at == sent_at
+    events = {event.message_id: event for event in InvitationDeliveryEvent.objects.all()}
+    assert (events[delivered.pk].status, events[delivered.pk].at, events[delivered.pk].attempt) == (
+        "delivered",
+        sent_at,
+        1,
+    )
+    assert (events[retrying.pk].status, events[retrying.pk].at, events[retrying.pk].error) == (
+        "temporary_failure",
+        written,
+        "gateway down",
+    )

@@ -116,3 +116,14 @@ def test_a_proposal_is_approved_by_a_second_admin_after_its_reference_case_diff(
     desk.locator("main").get_by_role("link", name=_("Reference cases")).click()
     expect(desk.locator("#reference-cases")).to_contain_text("当天年满16周岁")
     page_checked(desk, "policy-reference-cases")
+
+    # The acknowledged change is what the graduate's case expects from the start date; today it still expects 500.
+    desk.locator("#reference-cases").get_by_role("link", name="高校毕业生：毕业满24个月的当天").click()
+    expectations = desk.locator("#reference-expectations")
+    expect(expectations).to_contain_text(_("Expected results from a date"))
+    expect(expectations).to_contain_text("600.00 元")
+    expect(
+        expectations.get_by_role("link", name=_("approved proposal %(number)s") % {"number": proposal.pk})
+    ).to_be_visible()
+    expect(desk.get_by_label(_("Expected amount (yuan)")).first).to_have_value("500.00")
+    page_checked(desk, "policy-reference-case")

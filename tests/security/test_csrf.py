@@ -15,7 +15,9 @@ check's, not the view's) and, for a few actions, does change what it should:
 the comparison of the tables would see a forged request that went through.
 
 The screening API (POST /api/v1/screenings) takes no token by design: it takes
-no cookie, answers from the facts sent and stores nothing.
+no cookie, answers from the facts sent and stores nothing. Nor does the SMS
+provider's push of delivery reports: its caller has no session, and a token of
+its own proves who it is.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ FORMS = fuzzing.form_endpoints()
 JSON_POSTS = [e for e in fuzzing.json_endpoints() if "POST" in e.methods]
 # Stores nothing and reads no cookie: a forged request gains nothing a direct one would not.
 NO_TOKEN_BY_DESIGN = {"eligibility:api_screenings"}
+# Called by a provider's server, with no session: a token of its own proves the caller
+# (applications/sms_report_views.py); tested below without it.
+OWN_TOKEN = {"applications:sms_reports_alibaba"}
 
 # What a forged form might carry: enough for most actions to do something if the check let it through.
 FORGED_BODY = {
@@ -83,6 +88,8 @@ def targets(world):
     """(endpoint, role, path): every POST endpoint, as every logged-in role that reaches it, with a real object."""
     found = []
     for endpoint in FORMS:
+        if endpoint.name in OWN_TOKEN:
+            continue
         kwargs = {name: world.candidates(endpoint, name)[0] for name in endpoint.kwargs}
         path = fuzzing.path_of(endpoint, kwargs)
         assert path is not None, endpoint
@@ -192,3 +199,14 @@ def test_the_screening_api_needs_no_token_and_stores_nothing(world):
             else:  # a new JSON endpoint that takes POST: decide, and list it above if it needs no token
                 assert response.status_code == 403, (path, role, response.status_code)
     assert {e.name for e in JSON_POSTS} >= NO_TOKEN_BY_DESIGN
+
+
+def test_a_forged_post_to_the_provider_webhook_without_its_token_changes_nothing(world, settings):
+    settings.ALIBABA_SMS_REPORT_TOKEN = "the-providers-own-token"
+    for endpoint in (e for e in FORMS if e.name in OWN_TOKEN):
+        path = fuzzing.path_of(endpoint, {})
+        for role in ("anonymous", "citizen"):
+            client = _strict_client(world, role, with_cookie=True)
+            response, changed = _post_in_savepoint(client, path)
+            assert response.status_code == 403 and changed == [], (path, role, response.status_code, changed)
+    assert {e.name for e in FORMS} >= OWN_TOKEN

@@ -12,6 +12,8 @@ from applications.outreach.services.prefill import (
 from applications.outreach.services.sending import (
     invitation_message_deliver,
     invitation_messages_send_due,
+    invitation_receipt_record,
+    invitation_receipts_due,
     invitations_send,
 )
 
@@ -22,6 +24,8 @@ __all__ = [
     "invitation_message_deliver",
     "invitation_messages_send_due",
     "invitation_opened",
+    "invitation_receipt_record",
+    "invitation_receipts_due",
     "invitations_create",
     "invitations_send",
     "prefill_compare",

@@ -6,7 +6,10 @@ sends one, by the portal's own gateways (``django.core.mail.send_mail``,
 ``portal.sms.send_sms``) through the delivery mechanism every outbox of the portal shares
 (``applications.services.outbox``: the same claim, number of attempts and backoff), and
 ``invitation_messages_send_due`` (beat, every sweep) sends what is due again. An inbox message becomes an ordinary inbox
-``Notification`` of the person's account.
+``Notification`` of the person's account. Each change of a message's state is kept as an
+``InvitationDeliveryEvent``, as the portal's own messages keep theirs; an SMS the provider took
+stays ``sending`` until its delivery report comes (``invitation_receipt_record``: asked for by
+beat, ``applications.services.sms_reports``, or pushed by the provider).
 
 The channel is the first the registry or the portal knows: SMS to the mobile number, else
 e-mail, else the inbox of an account that has applied with the same identity number. A
@@ -28,16 +31,27 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from applications.models import Application, DeliveryEvent, Notification
-from applications.outreach.models import Invitation, InvitationMessage
-from applications.services.outbox import outbox_deliver, outbox_due, outbox_send_due, outbox_wake
+from applications.outreach.models import Invitation, InvitationDeliveryEvent, InvitationMessage
+from applications.services.outbox import (
+    Handover,
+    Transition,
+    outbox_deliver,
+    outbox_due,
+    outbox_receipt,
+    outbox_receipts_due,
+    outbox_send_due,
+    outbox_wake,
+)
 from portal.language import join_list
 from portal.links import public_url
-from portal.sms import send_sms
+from portal.sms import SmsReceipt, send_sms
 
 # At most one message a person in this time, however many programmes it names.
 MESSAGE_INTERVAL = timedelta(days=7)
 BATCH_SIZE = 500
 TEMPLATES = "notifications/invitation"
+# The kind of the messages, as the SMS provider's templates know it (``portal.sms``).
+SMS_KIND = "invitation"
 # The ``event`` of the inbox notification an invitation becomes.
 INBOX_EVENT = Notification.Event.INVITATION
 
@@ -88,6 +102,11 @@ def invitations_send(*, now=None, batch_size: int = BATCH_SIZE) -> int:
 def _write_messages(person_ids: list[int], now) -> int:
     from eligibility.registry.models import RegistryPerson
 
+    # The persons are locked first, and what waits is read after: two runs at once never write two
+    # messages to one person (locking the invitations alone, one run could take some of a person's
+    # and the other the rest). A person another run holds is that run's to write.
+    free = RegistryPerson.objects.select_for_update(skip_locked=True).filter(pk__in=person_ids)
+    person_ids = list(free.values_list("pk", flat=True))
     invitations = list(
         _waiting(now)
         .filter(person_id__in=person_ids)
@@ -113,6 +132,7 @@ def _write_messages(person_ids: list[int], now) -> int:
         messages.append(message)
         covered.append(own)
     InvitationMessage.objects.bulk_create(messages)
+    _first_events(messages)
     changed = []
     for message, own in zip(messages, covered, strict=True):
         for invitation in own:
@@ -180,6 +200,27 @@ def _wake_sender(message_ids: list[int]) -> None:
     outbox_wake(task_name="outreach.deliver_invitation_message", row_ids=message_ids)
 
 
+def _first_events(messages: list[InvitationMessage]) -> None:
+    """Each message's history starts when it is written: queued."""
+    InvitationDeliveryEvent.objects.bulk_create(
+        InvitationDeliveryEvent(message=message, status=message.state, channel=message.channel, at=message.created_at)
+        for message in messages
+    )
+
+
+def _record(message: InvitationMessage, transition: Transition) -> None:
+    InvitationDeliveryEvent.objects.create(
+        message=message,
+        status=transition.status,
+        attempt=transition.attempt,
+        channel=transition.channel,
+        at=transition.at,
+        provider_message_id=transition.provider_message_id,
+        error=transition.error,
+        fallback_to=transition.fallback,
+    )
+
+
 def _opted_out(message: InvitationMessage) -> str:
     # Opted out between writing and sending: nothing goes out.
     return "opted out" if message.person.opted_out_at is not None else ""
@@ -189,17 +230,46 @@ def _mark_invitations_sent(message: InvitationMessage) -> None:
     Invitation.objects.filter(message=message, sent_at__isnull=True).update(sent_at=message.sent_at)
 
 
+def _messages():
+    return InvitationMessage.objects.select_related("person")
+
+
 def invitation_message_deliver(*, message_id: int) -> InvitationMessage | None:
-    """Sends one waiting message; one already sent is not sent again. The outbox keeps no
-    provider id for these, so a message a gateway took counts as delivered."""
+    """Sends one waiting message; one already sent is not sent again. An SMS a gateway with
+    delivery reports took is ``sending`` until its report comes; any other message taken is
+    delivered."""
     return outbox_deliver(
-        queryset=InvitationMessage.objects.select_related("person"),
+        queryset=_messages(),
         pk=message_id,
         send=_send,
         refuse=_opted_out,
         after_sent=_mark_invitations_sent,
+        record=_record,
         fall_back=_fall_back,
+        receipts=True,
     )
+
+
+def invitation_receipt_record(*, message_id: int, receipt: SmsReceipt | None, now=None) -> InvitationMessage | None:
+    """Records the SMS provider's report on a message it took (``sending``): delivered, failed
+    (sent again, or for good with its fallback), or, with no report yet, asked again later.
+    None when the message is not being sent (the report came twice, or too late)."""
+    failed = bool(receipt and receipt.failed)
+    return outbox_receipt(
+        queryset=_messages(),
+        pk=message_id,
+        delivered=bool(receipt and receipt.delivered),
+        failed=failed,
+        permanent=bool(receipt and receipt.permanent),
+        error=f"delivery report: {receipt.code}" if failed else "",
+        record=_record,
+        fall_back=_fall_back,
+        now=now,
+    )
+
+
+def invitation_receipts_due(*, now=None, limit: int = 200) -> list[int]:
+    return outbox_receipts_due(model=InvitationMessage, now=now, limit=limit)
 
 
 def _fall_back(failed: InvitationMessage) -> InvitationMessage | None:
@@ -221,14 +291,17 @@ def _fall_back(failed: InvitationMessage) -> InvitationMessage | None:
     if message is None:
         return None
     message.save()
+    _first_events([message])
     Invitation.objects.filter(message=failed).update(message=message)
     transaction.on_commit(lambda: _wake_sender([message.pk]))
     return message
 
 
-def _send(message: InvitationMessage) -> None:
+def _send(message: InvitationMessage) -> Handover | None:
     if message.channel == InvitationMessage.Channel.SMS:
-        send_sms(to=message.address, text=message.body)
+        taken = send_sms(to=message.address, text=message.body, kind=SMS_KIND)
+        if taken is not None:
+            return Handover(provider_message_id=taken.provider_message_id, receipt_expected=taken.receipt_expected)
     elif message.channel == InvitationMessage.Channel.EMAIL:
         send_mail(message.subject, message.body, None, [message.address])
     else:
@@ -245,6 +318,7 @@ def _send(message: InvitationMessage) -> None:
             delivered_at=now,
         )
         DeliveryEvent.objects.create(notification=inbox, status=inbox.state, channel=inbox.channel, at=now)
+    return None
 
 
 def invitation_messages_due(*, now=None, limit: int = 500) -> list[int]:
