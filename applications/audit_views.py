@@ -11,7 +11,6 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Q
 from django.shortcuts import render
@@ -22,8 +21,13 @@ from django.utils.translation import gettext_lazy
 from applications.audit_wording import audit_sentences
 from applications.models import AuditEntry
 from applications.services.audit import audit_entries_for_supervisor
+from portal.db_router import reading_from_replica
+from portal.pagination import KeyPaginator
 
 ENTRIES_PER_PAGE = 50
+# Past this many entries the page says "more than" and the reader narrows the search (by date,
+# person, action or case) rather than the database counting millions of rows: 200 pages.
+COUNT_CAP = 10_000
 TEXT = {"class": "form-control"}
 # The dates a search may name: the portal keeps no entry from before 2000, and a far
 # future date is a typing error (and beyond it, date arithmetic overflows).
@@ -54,8 +58,7 @@ class AuditSearchForm(forms.Form):
 class AuditEntryFilter(django_filters.FilterSet):
     reference = django_filters.CharFilter(
         label=gettext_lazy("Application reference"),
-        field_name="application__reference",
-        lookup_expr="iexact",
+        method="filter_reference",
         widget=forms.TextInput(attrs=TEXT),
     )
     actor = django_filters.CharFilter(
@@ -94,6 +97,10 @@ class AuditEntryFilter(django_filters.FilterSet):
         fields: list[str] = []
         form = AuditSearchForm
 
+    def filter_reference(self, queryset, name, value):
+        # References are upper case (LH-2026-000123): the input is too, so the unique index finds the case.
+        return queryset.filter(application__reference=value.strip().upper())
+
     def filter_actor(self, queryset, name, value):
         value = value.strip()
         return queryset.filter(
@@ -111,12 +118,13 @@ class AuditEntryFilter(django_filters.FilterSet):
 
 
 @login_required
+@reading_from_replica()
 def audit_entries(request):
     if not request.user.is_supervisor:
         raise PermissionDenied(_("Only supervisors can read the audit trail."))
     entries = AuditEntryFilter(request.GET or None, queryset=audit_entries_for_supervisor(request.user))
     # A field in error is left out (and said at the form); the page lists by the other filters.
-    page = Paginator(entries.qs, ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
+    page = KeyPaginator(entries.qs, ENTRIES_PER_PAGE, cap=COUNT_CAP).get_page(request.GET.get("page"))
     rows = audit_sentences(page.object_list)
     return render(
         request,

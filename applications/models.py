@@ -48,6 +48,11 @@ FINAL_STATUSES = (Status.APPROVED, Status.REJECTED, Status.WITHDRAWN, Status.SER
 # Approved, and then on the way to its outcome or at it (programmes without cash).
 OUTCOME_STATUSES = (Status.SERVED, Status.PARTNER_DECLINED)
 APPROVED_STATUSES = (Status.APPROVED, Status.REFERRED, *OUTCOME_STATUSES)
+# Sent and not final: what the caseworkers' queue lists by default (applications.staff.filters).
+IN_PROGRESS_STATUSES = tuple(status for status in Status if status != Status.DRAFT and status not in FINAL_STATUSES)
+_IN_PROGRESS = Q(status__in=[status.value for status in IN_PROGRESS_STATUSES])
+# Waiting in the region's queue for somebody to claim it (services.transitions.QUEUE_STATUSES).
+WAITING_STATUSES = (Status.SUBMITTED, Status.RECONSIDERATION)
 
 
 class Application(models.Model):
@@ -121,7 +126,29 @@ class Application(models.Model):
                 name="application_one_open_per_programme",
             ),
         ]
-        indexes = [models.Index(fields=["status", "region", "submitted_at"])]
+        indexes = [
+            models.Index(fields=["status", "region", "submitted_at"]),
+            # The queue's default page in its default order (by the date a decision is due), and by
+            # submission (oldest/newest first): partial, so decided cases are not in them.
+            models.Index(
+                fields=["region", "sla_due_on", "submitted_at", "id"],
+                condition=_IN_PROGRESS,
+                name="application_queue_due",
+            ),
+            models.Index(
+                fields=["region", "submitted_at", "id"], condition=_IN_PROGRESS, name="application_queue_sent"
+            ),
+            # Claim-next: the oldest case waiting to be claimed.
+            models.Index(
+                fields=["region", "submitted_at", "id"],
+                condition=Q(status__in=[status.value for status in WAITING_STATUSES]),
+                name="application_waiting",
+            ),
+            # The queue of every status (finished cases too), by the date a decision was due, and its deep pages.
+            models.Index(fields=["region", "sla_due_on", "submitted_at", "id"], name="application_region_due"),
+            # The dashboard's decisions by week.
+            models.Index(fields=["region", "decided_at"], name="application_region_decided"),
+        ]
 
     def __str__(self) -> str:
         return self.reference or f"draft #{self.pk}"
@@ -168,6 +195,12 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id}: {self.kind} {self.from_status}→{self.to_status}"
+
+
+# The check's problem code for a file attached to another person's application too (services.documents).
+DUPLICATE_FILE_PROBLEM = "duplicate_elsewhere"
+# The check states of a document with a problem.
+PROBLEM_CHECK_STATES = ("flagged", "failed")
 
 
 def document_upload_path(instance: "Document", filename: str) -> str:
@@ -223,6 +256,20 @@ class Document(models.Model):
         ordering = ["uploaded_at", "id"]
         verbose_name = _("document")
         verbose_name_plural = _("documents")
+        # The queue's two document flags look up a case's documents with a problem: these partial
+        # indexes hold only those, so a flag is found without reading the other documents.
+        indexes = [
+            models.Index(
+                fields=["application"],
+                condition=Q(check_status__in=PROBLEM_CHECK_STATES),
+                name="document_check_problem",
+            ),
+            models.Index(
+                fields=["application"],
+                condition=Q(check_results__problems__icontains=DUPLICATE_FILE_PROBLEM),
+                name="document_duplicate_file",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.original_name})"
@@ -656,3 +703,27 @@ class Fulfilment(models.Model):
         from applications.services.fulfilment import fulfilment_outcome_text
 
         return fulfilment_outcome_text(self)
+
+
+class DashboardSnapshot(models.Model):
+    """A region's dashboard figures as rendered in one language, counted by beat every few minutes.
+
+    Counting them live reads every decided case, payment and registry result of the
+    city (seconds at a million applications); the page shows the latest snapshot and
+    the time it was taken (``applications.supervision.snapshot``). It holds counts and
+    sums only, no personal data.
+    """
+
+    region = models.CharField(_("region"), max_length=6)
+    language = models.CharField(_("language"), max_length=10)
+    html = models.TextField(_("figures"))
+    computed_at = models.DateTimeField(_("counted at"))
+    seconds = models.FloatField(_("seconds to count"), default=0)
+
+    class Meta:
+        verbose_name = _("dashboard snapshot")
+        verbose_name_plural = _("dashboard snapshots")
+        constraints = [models.UniqueConstraint(fields=["region", "language"], name="dashboard_snapshot_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.region} {self.language} {self.computed_at:%Y-%m-%d %H:%M}"

@@ -13,7 +13,18 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from applications.budgets.selectors import over_budget_annotation
-from applications.models import Application, Approval, CaseEvent, Document, InformationRequest, Reconsideration, Status
+from applications.models import (
+    DUPLICATE_FILE_PROBLEM,
+    IN_PROGRESS_STATUSES,
+    PROBLEM_CHECK_STATES,
+    Application,
+    Approval,
+    CaseEvent,
+    Document,
+    InformationRequest,
+    Reconsideration,
+    Status,
+)
 from applications.staff.labels import criterion_label
 from eligibility.facts import code_label
 from eligibility.models import Parameter
@@ -31,9 +42,21 @@ UNDECIDED_STATUSES = (
     Status.PENDING_APPROVAL,
     Status.RECONSIDERATION,
 )
-# Nothing more to do: out of the queue unless asked for.
-FINISHED_STATUSES = (Status.APPROVED, Status.REJECTED, Status.WITHDRAWN)
-DUPLICATE_FILE_PROBLEM = "duplicate_elsewhere"
+# What the queue lists by default, the cases still being worked on (a referral stays: its outcome is
+# to come); finished ones on request. Named, not "all but", so that the partial indexes serve the page.
+LISTED_STATUSES = IN_PROGRESS_STATUSES
+# The columns a queue row does not show (the facts, the evaluation, the encrypted personal data).
+QUEUE_ROW_DEFERRED = (
+    "facts",
+    "evaluation",
+    "screening_facts",
+    "programme_details",
+    "completed_steps",
+    "id_number",
+    "mobile",
+    "address",
+    "bank_account",
+)
 
 
 def is_staff_member(person) -> bool:
@@ -78,9 +101,7 @@ def staff_queue(*, user, today: date | None = None) -> QuerySet[Application]:
             flag_duplicate_identity=Exists(_same_identity_elsewhere()),
             # JSON text search works alike on SQLite and PostgreSQL (no JSON containment on SQLite).
             flag_duplicate_file=Exists(documents.filter(check_results__problems__icontains=DUPLICATE_FILE_PROBLEM)),
-            flag_document_problem=Exists(
-                documents.filter(check_status__in=[Document.CheckStatus.FLAGGED, Document.CheckStatus.FAILED])
-            ),
+            flag_document_problem=Exists(documents.filter(check_status__in=PROBLEM_CHECK_STATES)),
             flag_overdue=_overdue(today),
             # Marked "reconsideration" in the queue until it is decided again.
             flag_reconsideration=Exists(Reconsideration.objects.filter(application=OuterRef("pk"), outcome="")),

@@ -190,6 +190,20 @@ def figures_by_programme(*, region: str) -> list[ProgrammeFigures]:
     return figures
 
 
+PAYMENT_EXPORT_FIELDS = (
+    "sequence",
+    "due_on",
+    "amount",
+    "state",
+    "application__reference",
+    "application__full_name",
+    "application__bank_name",
+    "application__bank_account",
+    "application__programme__title_zh",
+    "application__programme__title_en",
+)
+
+
 def payments_due(*, region: str, date_from: date, date_to: date) -> QuerySet[Payment]:
     """Payments of the region due from ``date_from`` to ``date_to``, both
     included, except cancelled ones; by due date, then case and instalment."""
@@ -197,6 +211,8 @@ def payments_due(*, region: str, date_from: date, date_to: date) -> QuerySet[Pay
         Payment.objects.filter(application__region=region, due_on__gte=date_from, due_on__lte=date_to)
         .exclude(state=Payment.State.CANCELLED)
         .select_related("application", "application__programme")
+        # What the export writes, and nothing else: not the evaluation, facts or other personal data.
+        .only(*PAYMENT_EXPORT_FIELDS)
         .order_by("due_on", "application__reference", "sequence")
     )
 

@@ -78,10 +78,10 @@ def send_due_notifications() -> dict:
 
 @shared_task(name="applications.poll_sms_receipts")
 def poll_sms_receipts() -> dict:
-    """Beat's job: the SMS provider's delivery reports on the messages it took."""
-    from applications.services.notifications import sms_receipts_poll
+    """Beat's job: the SMS provider's delivery reports on the messages it took, of every outbox."""
+    from applications.services.sms_reports import sms_receipts_poll_all
 
-    return {"settled": sms_receipts_poll()}
+    return {"settled": sms_receipts_poll_all()}
 
 
 @shared_task(name="applications.flag_overdue_cases")
@@ -96,3 +96,10 @@ def remind_information_requests() -> dict:
     from applications.services.follow_up import information_request_reminders_send
 
     return {"reminded": information_request_reminders_send()}
+
+
+@shared_task(name="applications.refresh_dashboards")
+def refresh_dashboards() -> dict:
+    from applications.supervision.snapshot import snapshots_refresh
+
+    return snapshots_refresh()

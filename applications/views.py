@@ -1,5 +1,7 @@
 """Citizen pages: start, the step-by-step form, check answers, submit, follow the case."""
 
+import logging
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -38,6 +40,8 @@ from applications.staff.viewing import preview_already_audited, previews_remembe
 from eligibility.models import Programme
 from eligibility.screener.storage import screening_answers
 from portal.accounts.decorators import confirmed_account_required
+
+logger = logging.getLogger(__name__)
 
 
 def _screening_facts(request) -> dict:
@@ -478,12 +482,23 @@ def _audit_document_view(request, document) -> None:
     previews_remember(request, [document])
 
 
+def _stored_file(document, read, *arguments):
+    """``read(*arguments)``, or 404 when the document's file is not in storage (lost, or a row made without
+    its file, as ``manage.py seed_bench`` makes them): the page that embeds it still shows, and it is logged."""
+    try:
+        return read(*arguments)
+    except FileNotFoundError as missing:
+        logger.error("document %s: its file %s is not in storage", document.pk, document.file.name)
+        raise Http404 from missing
+
+
 @login_required
 @xframe_options_sameorigin  # staff preview images inline on the case page
 def document_file(request, token):
     document = selectors.document_for_viewer(request.user, token)
+    handle = _stored_file(document, document.file.open, "rb")
     _audit_document_view(request, document)
-    response = FileResponse(document.file.open("rb"), content_type=document.content_type)
+    response = FileResponse(handle, content_type=document.content_type)
     extension = EXTENSIONS.get(document.content_type, "bin")
     # A PDF is never shown by the browser's PDF viewer (it runs the file's JavaScript, and shows
     # nothing in a sandbox): it is downloaded; staff see its pages as images (document_pages).
@@ -511,8 +526,8 @@ def document_pages(request, token):
     document = selectors.document_for_viewer(request.user, token)
     if document.content_type != PDF:
         raise Http404
+    preview = _stored_file(document, previews.pdf_preview, document)
     _audit_document_view(request, document)
-    preview = previews.pdf_preview(document)
     response = render(request, "applications/document_pages.html", {"document": document, "preview": preview})
     response["Content-Security-Policy"] = PAGES_POLICY
     response["X-Content-Type-Options"] = "nosniff"
@@ -525,7 +540,7 @@ def document_page_image(request, token, number: int):
     document = selectors.document_for_viewer(request.user, token)
     if document.content_type != PDF:
         raise Http404
-    image = previews.page_image(document, number)
+    image = _stored_file(document, previews.page_image, document, number)
     if image is None:
         raise Http404
     _audit_document_view(request, document)

@@ -46,6 +46,7 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 
+from bench import city as city_bench  # noqa: E402
 from bench import loadtest  # noqa: E402
 from bench import registry_match as registry_bench  # noqa: E402
 from eligibility import columns  # noqa: E402
@@ -244,6 +245,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved wrk rounds of the HTTP bench")
     parser.add_argument("--no-http", action="store_true", help="leave out the HTTP bench (wrk, gunicorn)")
     parser.add_argument("--no-registry", action="store_true", help="leave out registry matching (PostgreSQL)")
+    parser.add_argument("--no-city", action="store_true", help="leave out the staff pages at a city's size")
     args = parser.parse_args()
     n = args.persons
     parameters = catalogue_parameters(AS_OF)
@@ -289,6 +291,9 @@ def main() -> None:
         {"skipped": "--no-registry"}
         if args.no_registry
         else registry_bench.bench_registry_or_skip(os.environ.get("DATABASE_URL"))
+    )
+    results["city"] = (
+        {"skipped": "--no-city"} if args.no_city else city_bench.bench_city_or_skip(os.environ.get("DATABASE_URL"))
     )
     print(json.dumps(results, indent=2))
     if not args.no_write:
@@ -390,6 +395,7 @@ def report(r: dict) -> str:
         lines += ["- flexible-si-subsidy against OpenFisca: not measured (`.venv-bench` missing; run `make bench`)."]
     lines += ["", *http_report(r), ""]
     lines += [*registry_bench.registry_report(r.get("registry")), ""]
+    lines += [*city_bench.city_report(r.get("city")), ""]
     lines += [
         "## Statuses found (all programmes)",
         "",

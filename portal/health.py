@@ -6,7 +6,6 @@ parameter sets are read from the database. So a web node without Redis is
 ready (broker "degraded"); without its database it is not (503).
 """
 
-from django.conf import settings
 from django.db import connection
 
 
@@ -21,11 +20,13 @@ def database_check() -> dict:
 
 
 def broker_check() -> dict:
-    if not settings.REDIS_URL:
-        return {"ok": True, "mode": "in-process"}
     import redis
 
-    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5)
+    from portal.redis_connection import redis_client
+
+    client = redis_client(timeout=0.5)  # by REDIS_URL or through Sentinel
+    if client is None:
+        return {"ok": True, "mode": "in-process"}
     try:
         client.ping()
     except redis.RedisError as exc:

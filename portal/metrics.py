@@ -119,12 +119,14 @@ def _age(now, moment) -> float:
 
 
 def _celery_queue_length() -> int | None:
-    if not settings.REDIS_URL:
-        return None
     import redis
 
+    from portal.redis_connection import redis_client
+
     try:
-        client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_connect_timeout=0.4, socket_timeout=0.4)
+        client = redis_client(timeout=0.4)  # the broker's Redis, by REDIS_URL or through Sentinel
+        if client is None:
+            return None
         return int(client.llen(settings.CELERY_TASK_DEFAULT_QUEUE))
     except redis.RedisError:
         return None

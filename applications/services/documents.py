@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from applications import virus_scan
 from applications.documents import EXTENSIONS, inspect_file, max_upload_bytes, polyglot_marker, sniff_content_type
-from applications.models import Application, CaseEvent, Document, Status
+from applications.models import DUPLICATE_FILE_PROBLEM, Application, CaseEvent, Document, Status
 from portal.celery import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -142,7 +142,7 @@ def document_check(*, document_id: int, claim: int | None = None) -> Document | 
     )
     problems = list(inspection.problems)
     if duplicates:
-        problems.append("duplicate_elsewhere")
+        problems.append(DUPLICATE_FILE_PROBLEM)
     scan = virus_scan.scan_bytes(data)
     if scan.state == virus_scan.INFECTED:
         problems.append("virus_found")

@@ -571,14 +571,15 @@ def application_save_programme_details(*, application: Application, details: dic
 EXPORT_FORMATS = ("csv", "xlsx")
 
 
-@transaction.atomic
 def referrals_export(
     *, supervisor, date_from: date, date_to: date, partner: str = "", file_format: str = "csv", request=None
 ) -> list[Fulfilment]:
     """The cases of the supervisor's region referred to a partner in the period, for the partners.
 
     Records in the audit trail that the names of these applicants left the portal
-    (identity numbers are masked in the file); an empty period records nothing.
+    (identity numbers are masked in the file); an empty period records nothing. Not one
+    transaction: under ``reading_from_replica()`` (the export views) the rows come from the
+    replica and the audit entry is written on the primary (``portal.db_router``).
     """
     from applications.selectors_fulfilment import referrals
 

@@ -23,7 +23,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from applications.models import Application, AuditEntry, CaseEvent, InformationRequest, Reconsideration, Status
+from applications.models import (
+    WAITING_STATUSES,
+    Application,
+    AuditEntry,
+    CaseEvent,
+    InformationRequest,
+    Reconsideration,
+    Status,
+)
 from applications.services.audit import audit_record
 from applications.services.sla import sla_on_transition
 
@@ -61,8 +69,8 @@ OUTCOME_TRANSITIONS = frozenset(
     (start, target) for start in (Status.APPROVED, Status.REFERRED) for target in ALLOWED_TRANSITIONS[start]
 )
 
-# A case in these states waits in its region's queue for somebody to claim it.
-QUEUE_STATUSES = (Status.SUBMITTED, Status.RECONSIDERATION)
+# A case in these states waits in its region's queue for somebody to claim it (models.WAITING_STATUSES).
+QUEUE_STATUSES = WAITING_STATUSES
 # A decision ends a reconsideration; its outcome is the new status.
 _RECONSIDERATION_OUTCOMES = {
     Status.APPROVED: Reconsideration.Outcome.APPROVED,

@@ -10,7 +10,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from applications.selectors_staff import FINISHED_STATUSES, STAFF_STATUSES
+from applications.selectors_staff import LISTED_STATUSES, STAFF_STATUSES
 from eligibility.models import Programme
 
 FLAGS = [
@@ -141,6 +141,6 @@ class QueueFilter(django_filters.FilterSet):
         queryset = super().filter_queryset(queryset)
         cleaned = self.form.cleaned_data if hasattr(self.form, "cleaned_data") else {}
         if not cleaned.get("status"):
-            queryset = queryset.exclude(status__in=FINISHED_STATUSES)
+            queryset = queryset.filter(status__in=LISTED_STATUSES)
         chosen = cleaned.get("sort")
         return queryset.order_by(*SORTS[chosen if chosen in SORTS else DEFAULT_SORT][1])

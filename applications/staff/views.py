@@ -12,7 +12,6 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -44,6 +43,7 @@ from applications.staff.fulfilment_forms import fulfilment_case_context
 from applications.staff.masking import mask_bank_account, mask_id_number
 from eligibility.dates import age_on
 from eligibility.fact_labels import staff_fact_label
+from portal.pagination import KeyPaginator
 
 QUEUE_PAGE_SIZE = 25
 
@@ -91,7 +91,12 @@ def queue(request):
     queue_filter = QueueFilter(
         request.GET, queryset=selectors_staff.staff_queue(user=request.user, today=today), request=request
     )
-    page = Paginator(queue_filter.qs, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    # The page's keys by a narrow query, then its 25 rows with their flags (portal.pagination).
+    cases = queue_filter.qs
+    paginator = KeyPaginator(
+        cases, QUEUE_PAGE_SIZE, rows=lambda keys: cases.filter(pk__in=keys).defer(*selectors_staff.QUEUE_ROW_DEFERRED)
+    )
+    page = paginator.get_page(request.GET.get("page"))
     rows = list(page.object_list)
     for application in rows:
         application.age_days = _age_days(application.submitted_on, today)

@@ -18,6 +18,7 @@ from applications.services.fulfilment import referrals_export
 from applications.staff.masking import mask_id_number
 from applications.supervision.forms import PaymentPeriodForm
 from applications.supervision.views import TEXT_FORMAT, XLSX, _cell, supervisor_required
+from portal.db_router import reading_from_replica
 
 
 class ReferralPeriodForm(PaymentPeriodForm):
@@ -45,6 +46,7 @@ def _page(request, form, *, status: int = 200, empty: bool = False):
 
 @require_GET
 @supervisor_required
+@reading_from_replica()
 def referral_export_page(request):
     today = timezone.localdate()
     return _page(request, ReferralPeriodForm(initial={"from": today.replace(day=1), "to": today}))
@@ -135,6 +137,7 @@ def _xlsx(rows) -> HttpResponse:
 @never_cache
 @require_GET
 @supervisor_required
+@reading_from_replica()
 def referral_export_csv(request):
     return _export(request, "csv")
 
@@ -142,5 +145,6 @@ def referral_export_csv(request):
 @never_cache
 @require_GET
 @supervisor_required
+@reading_from_replica()
 def referral_export_xlsx(request):
     return _export(request, "xlsx")

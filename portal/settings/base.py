@@ -10,9 +10,11 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from portal.settings.env import env_bool, env_int, env_keys, env_list, env_public_url, env_str
+from portal.redis_connection import parse_sentinels, sentinel_urls
+from portal.settings.env import env_bool, env_int, env_keys, env_list, env_mapping, env_public_url, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("LINGHUO_VAR_DIR", str(BASE_DIR / "var")))
@@ -110,6 +112,13 @@ if DATABASE_URL is None:
     DATABASE_URL = f"sqlite:///{VAR_DIR / 'linghuo.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# A streaming replica (hot standby) of the same database: the reads that may lag a few seconds go
+# there, and only those (portal.db_router: the supervision dashboard, the exports, the audit search).
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+LINGHUO_READ_REPLICA = "replica" if DATABASE_REPLICA_URL else None
+DATABASE_ROUTERS = ["portal.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts -------------------------------------------------------------------
@@ -180,7 +189,7 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 STORAGES = {
     # Uploaded documents are never served from a public URL: MEDIA_URL is not
     # routed; a view checks who may see each file.
-    # Files are encrypted on disk (applications.storage); on S3 the bucket encrypts them (below).
+    # Files are encrypted by the portal, on disk (applications.storage) or in a bucket (applications.storage_s3).
     "default": {"BACKEND": "applications.storage.EncryptedFileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
@@ -196,6 +205,8 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Seconds the mail server may take: a person waiting on a page for a code is told it failed, not left hanging.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Linghuo <no-reply@linghuo.invalid>")
 SMS_BACKEND = env_str("SMS_BACKEND", "portal.sms.LoggingBackend")
 # Alibaba Cloud SMS (SMS_BACKEND=portal.sms.AlibabaCloudSmsBackend): the approved signature and a
@@ -205,6 +216,12 @@ ALIBABA_ACCESS_KEY_ID = env_str("ALIBABA_ACCESS_KEY_ID", "")
 ALIBABA_ACCESS_KEY_SECRET = env_str("ALIBABA_ACCESS_KEY_SECRET", "")
 ALIBABA_SMS_SIGN_NAME = env_str("ALIBABA_SMS_SIGN_NAME", "")
 ALIBABA_SMS_TEMPLATE_CODE = env_str("ALIBABA_SMS_TEMPLATE_CODE", "")
+# The approved template of each kind of message (templates/notifications/<kind>/sms.txt):
+# "submitted=SMS_1,approved=SMS_2,…"; a kind not listed uses ALIBABA_SMS_TEMPLATE_CODE if set.
+ALIBABA_SMS_TEMPLATE_CODES = env_mapping("ALIBABA_SMS_TEMPLATE_CODES")
+# The token the provider's push of delivery reports carries (/sms/reports/alibaba/?token=…);
+# without it the portal takes no pushed reports and asks for each (poll-sms-receipts).
+ALIBABA_SMS_REPORT_TOKEN = env_str("ALIBABA_SMS_REPORT_TOKEN", "")
 ALIBABA_SMS_TEMPLATE_PARAM = env_str("ALIBABA_SMS_TEMPLATE_PARAM", "content")
 ALIBABA_SMS_TIMEOUT = env_int("ALIBABA_SMS_TIMEOUT", 5)
 
@@ -212,9 +229,21 @@ ALIBABA_SMS_TIMEOUT = env_int("ALIBABA_SMS_TIMEOUT", 5)
 # With REDIS_URL, Celery sends tasks to Redis and a worker runs them. Without
 # it (the demo on embedded defaults), tasks run in-process as they are sent.
 REDIS_URL = env_str("REDIS_URL")
-CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
-CELERY_RESULT_BACKEND = REDIS_URL
-CELERY_TASK_ALWAYS_EAGER = REDIS_URL is None
+# Or through Sentinel (portal.redis_connection): the sentinels' host:port list and the name they know the
+# master by; REDIS_DB, REDIS_PASSWORD (the master's) and REDIS_SENTINEL_PASSWORD (the sentinels') if any.
+REDIS_SENTINELS = parse_sentinels("REDIS_SENTINELS", env_str("REDIS_SENTINELS"))
+REDIS_SENTINEL_MASTER = env_str("REDIS_SENTINEL_MASTER")
+REDIS_DB = env_int("REDIS_DB", 0)
+REDIS_PASSWORD = env_str("REDIS_PASSWORD")
+REDIS_SENTINEL_KWARGS = {"password": env_str("REDIS_SENTINEL_PASSWORD")} if env_str("REDIS_SENTINEL_PASSWORD") else {}
+if REDIS_SENTINELS and REDIS_URL:
+    raise ImproperlyConfigured("Set REDIS_URL or REDIS_SENTINELS, not both.")
+if REDIS_SENTINELS and not REDIS_SENTINEL_MASTER:
+    raise ImproperlyConfigured("REDIS_SENTINELS needs REDIS_SENTINEL_MASTER: the name the sentinels monitor.")
+REDIS_LOCATION = sentinel_urls(REDIS_SENTINELS, db=REDIS_DB, password=REDIS_PASSWORD) if REDIS_SENTINELS else REDIS_URL
+CELERY_BROKER_URL = REDIS_LOCATION or "memory://localhost/"
+CELERY_RESULT_BACKEND = REDIS_LOCATION
+CELERY_TASK_ALWAYS_EAGER = REDIS_LOCATION is None
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True  # a task whose worker dies is delivered again
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -233,6 +262,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # beat's sweep. One publish costs at most 2 x 0.4 s (portal.celery.enqueue).
 CELERY_BROKER_CONNECTION_TIMEOUT = 0.4
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 0.4, "socket_timeout": 0.4, "max_retries": 1}
+if REDIS_SENTINELS:
+    _sentinel_options = {"master_name": REDIS_SENTINEL_MASTER, "sentinel_kwargs": REDIS_SENTINEL_KWARGS}
+    CELERY_BROKER_TRANSPORT_OPTIONS |= _sentinel_options
+    CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = dict(_sentinel_options)
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0, "interval_max": 0}
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1
 CELERY_REDIS_SOCKET_TIMEOUT = 2
@@ -241,8 +274,17 @@ CELERY_REDIS_SOCKET_TIMEOUT = 2
 # the sweep. Above the check task's own time limit (applications.tasks).
 LINGHUO_DOCUMENT_CHECK_STALE_SECONDS = env_int("DOCUMENT_CHECK_STALE_SECONDS", 60)
 LINGHUO_SWEEP_SECONDS = env_int("SWEEP_SECONDS", 60)
+# The supervisor dashboard's figures (applications.supervision.snapshot): counted by beat this often,
+# and counted again by the page that finds them older than the maximum age (beat stopped).
+LINGHUO_DASHBOARD_REFRESH_SECONDS = env_int("DASHBOARD_REFRESH_SECONDS", 300)
+LINGHUO_DASHBOARD_MAX_AGE_SECONDS = env_int("DASHBOARD_MAX_AGE_SECONDS", 900)
 # A message not sent this long after it was written is sent by the sweep.
 LINGHUO_NOTIFICATION_PICKUP_SECONDS = env_int("NOTIFICATION_PICKUP_SECONDS", 30)
+# One beat sends the schedule: the one holding this lock in Redis (portal.beat); a second beat
+# started by mistake stands by. Every periodic task is idempotent besides (docs/DEPLOYMENT.md).
+CELERY_BEAT_SCHEDULER = "portal.beat:SingleBeatScheduler"
+LINGHUO_BEAT_LOCK_KEY = env_str("BEAT_LOCK_KEY", "linghuo:beat-lock")
+LINGHUO_BEAT_LOCK_SECONDS = env_int("BEAT_LOCK_SECONDS", 60)
 CELERY_BEAT_SCHEDULE: dict = {
     # Messages whose own task never ran (broker down when they were written).
     "send-due-notifications": {"task": "applications.send_due_notifications", "schedule": float(LINGHUO_SWEEP_SECONDS)},
@@ -250,6 +292,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "poll-sms-receipts": {"task": "applications.poll_sms_receipts", "schedule": float(LINGHUO_SWEEP_SECONDS)},
     # Document checks that were never picked up or whose worker died.
     "resend-stale-checks": {"task": "applications.resend_stale_checks", "schedule": float(LINGHUO_SWEEP_SECONDS)},
+    # The supervisor dashboard's figures of every region, counted again (applications.supervision.snapshot).
+    "refresh-dashboards": {
+        "task": "applications.refresh_dashboards",
+        "schedule": float(LINGHUO_DASHBOARD_REFRESH_SECONDS),
+    },
     # Cases past their decision date (review.sla_working_days); hourly, and flagging is idempotent.
     "flag-overdue-cases": {"task": "applications.flag_overdue_cases", "schedule": 60.0 * 60},
     # Reminders three days before a reply to a request for information is due; one per request,
@@ -300,6 +347,21 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "linghuo"}
     )
 }
+if REDIS_SENTINELS:
+    CACHES["default"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": f"sentinel:{REDIS_SENTINEL_MASTER}/{REDIS_DB}",  # a name only: the pool asks the sentinels
+        "OPTIONS": {
+            "pool_class": "portal.redis_connection.SentinelConnectionPool",
+            "sentinels": REDIS_SENTINELS,
+            "service_name": REDIS_SENTINEL_MASTER,
+            "sentinel_kwargs": REDIS_SENTINEL_KWARGS,
+            "db": REDIS_DB,
+            **({"password": REDIS_PASSWORD} if REDIS_PASSWORD else {}),
+            "socket_connect_timeout": 0.4,
+            "socket_timeout": 0.4,
+        },
+    }
 
 # --- API ------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -390,12 +452,23 @@ FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
-# S3-compatible storage for documents when AWS_STORAGE_BUCKET_NAME is set (django-storages).
+# Where documents are kept: "local" (MEDIA_ROOT, one machine or a shared volume) or "s3", a bucket of
+# S3-compatible storage every web and worker machine shares (django-storages). Encrypted by the portal
+# either way (applications.storage, applications.storage_s3); the bucket's own encryption is added below.
 AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
-if AWS_STORAGE_BUCKET_NAME:
-    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage"}
+DOCUMENT_STORAGE = env_str("DOCUMENT_STORAGE", "s3" if AWS_STORAGE_BUCKET_NAME else "local")
+if DOCUMENT_STORAGE not in ("local", "s3"):
+    raise ImproperlyConfigured(f"DOCUMENT_STORAGE must be local or s3, not {DOCUMENT_STORAGE!r}")
+if DOCUMENT_STORAGE == "s3" and not AWS_STORAGE_BUCKET_NAME:
+    raise ImproperlyConfigured("DOCUMENT_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME, the bucket the documents go to.")
+if DOCUMENT_STORAGE == "s3":
+    STORAGES["default"] = {"BACKEND": "applications.storage_s3.EncryptedS3Storage"}
+    # Credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment, or the machine's role
+    # (boto3 reads them itself). The endpoint of a storage other than AWS (MinIO, Ceph, OSS, COS).
     AWS_S3_ENDPOINT_URL = env_str("AWS_S3_ENDPOINT_URL")
     AWS_S3_REGION_NAME = env_str("AWS_S3_REGION_NAME")
+    AWS_S3_ADDRESSING_STYLE = env_str("AWS_S3_ADDRESSING_STYLE")  # "path" for most self-hosted servers
+    AWS_LOCATION = env_str("AWS_LOCATION", "")  # a folder in the bucket, if it is shared
     AWS_DEFAULT_ACL = None
     AWS_QUERYSTRING_AUTH = True
     AWS_S3_FILE_OVERWRITE = False

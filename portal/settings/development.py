@@ -3,7 +3,7 @@
 from django.core.management.utils import get_random_secret_key
 
 from portal.settings.base import *  # noqa: F403
-from portal.settings.base import VAR_DIR
+from portal.settings.base import STORAGES, VAR_DIR
 from portal.settings.env import env_bool, env_str, local_key
 
 DEBUG = env_bool("DEBUG", True)
@@ -25,7 +25,7 @@ LINGHUO_HASH_KEY = LINGHUO_HASH_KEY or local_key(VAR_DIR / "hash_key")
 # No clamd here: documents are not flagged "not scanned for viruses" (production flags them).
 LINGHUO_VIRUS_SCAN_REQUIRED = env_bool("LINGHUO_VIRUS_SCAN_REQUIRED", False)
 STORAGES = {
-    "default": {"BACKEND": "applications.storage.EncryptedFileSystemStorage"},
+    "default": STORAGES["default"],  # the local folder, or the bucket with DOCUMENT_STORAGE=s3
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 

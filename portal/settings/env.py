@@ -49,6 +49,22 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_mapping(name: str, default: dict[str, str] | None = None) -> dict[str, str]:
+    """``name=value`` pairs separated by commas (``submitted=SMS_1,approved=SMS_2``)."""
+    value = env_str(name)
+    if value is None:
+        return dict(default or {})
+    pairs = {}
+    for item in value.split(","):
+        if not item.strip():
+            continue
+        key, sep, entry = item.partition("=")
+        if not sep or not key.strip() or not entry.strip():
+            raise ImproperlyConfigured(f"{name} must be name=value pairs separated by commas, not {item.strip()!r}")
+        pairs[key.strip()] = entry.strip()
+    return pairs
+
+
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1", "0.0.0.0"}  # noqa: S104 - names to refuse, not to bind
 
 

@@ -33,6 +33,10 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not memory, so that a worker process can share the test database;
     # one per run, so that runs side by side do not share one.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-{os.getpid()}.sqlite3")}
+# A second alias on the test database itself (a TEST MIRROR), so that a test can show which reads
+# go to the replica (portal.db_router); none goes there unless the test names it in LINGHUO_READ_REPLICA.
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+LINGHUO_READ_REPLICA = None
 LANGUAGE_COOKIE_SECURE = False
 # Per-process cache so that tests do not see each other's rate-limit counters.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "linghuo-test"}}
@@ -41,3 +45,6 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Uploaded files of the test run, apart from the demo's.
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"
+
+# Every dashboard view counts its figures live (tests/applications/test_dashboard_snapshot.py sets an age).
+LINGHUO_DASHBOARD_MAX_AGE_SECONDS = 0

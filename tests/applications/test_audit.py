@@ -265,3 +265,25 @@ def test_a_revealed_field_is_named_in_words(english):
     [(_, summary)] = english.get(URL).context["rows"]
     assert summary.endswith(" viewed the identity number of application LH-2025-000007 on " + summary.split(" on ")[-1])
     assert "id_number" not in summary
+
+
+def test_past_the_cap_the_count_says_more_than_and_the_pages_stop_there(client, monkeypatch, english):
+    from applications import audit_views
+
+    monkeypatch.setattr(audit_views, "COUNT_CAP", 5)
+    client.force_login(SupervisorFactory())
+    worker = CaseworkerFactory()
+    application = ApplicationFactory(reference="LH-2025-000777")
+    written = [entry(actor=worker, application=application).pk for _ in range(ENTRIES_PER_PAGE + 7)]
+    response = client.get(URL)
+    paginator = response.context["page"].paginator
+    # Counted only as far as one past the cap: the page says "more than 5" rather than 57.
+    assert paginator.capped and paginator.count == 6
+    assert "More than 5 entries" in response.content.decode()
+    assert [row[0].pk for row in response.context["rows"]] == sorted(written, reverse=True)[:6]
+    # Without the cap in the way, the exact count.
+    monkeypatch.setattr(audit_views, "COUNT_CAP", 1000)
+    response = client.get(URL)
+    assert not response.context["page"].paginator.capped
+    assert response.context["page"].paginator.count == ENTRIES_PER_PAGE + 7
+    assert "57 entries" in response.content.decode()

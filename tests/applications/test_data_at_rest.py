@@ -241,7 +241,7 @@ def test_production_refuses_to_start_without_proper_keys(keys, message):
     assert message in finished.stderr
 
 
-def test_on_s3_every_document_is_encrypted_by_the_bucket():
+def test_on_s3_every_document_is_encrypted_by_the_portal_and_the_bucket():
     environment = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
     environment |= {"DJANGO_SETTINGS_MODULE": "portal.settings.base", "AWS_STORAGE_BUCKET_NAME": "linghuo-documents"}
     probe = (
@@ -256,4 +256,4 @@ def test_on_s3_every_document_is_encrypted_by_the_bucket():
         text=True,
         check=True,
     )
-    assert finished.stdout.split() == ["storages.backends.s3.S3Storage", "AES256"]
+    assert finished.stdout.split() == ["applications.storage_s3.EncryptedS3Storage", "AES256"]

@@ -19,8 +19,10 @@ def command_text(service: dict) -> str:
 
 def test_compose_has_the_production_services_each_with_a_health_check():
     services = compose()["services"]
-    assert set(services) == {"postgres", "redis", "web", "worker", "beat"}
+    assert set(services) == {"postgres", "redis", "migrate", "web", "lb", "worker", "beat"}
     for name, service in services.items():
+        if name == "migrate":  # a one-shot job: it exits, the others wait for it to succeed
+            continue
         assert "healthcheck" in service, name
         assert service["healthcheck"]["test"], name
 
@@ -28,7 +30,7 @@ def test_compose_has_the_production_services_each_with_a_health_check():
 def test_compose_commands_run_gunicorn_the_worker_and_beat():
     services = compose()["services"]
     assert "gunicorn portal.wsgi:application" in command_text(services["web"])
-    assert "migrate" in command_text(services["web"])
+    assert "migrate" in command_text(services["migrate"]) and "migrate" not in command_text(services["web"])
     assert re.search(r"celery -A portal worker", command_text(services["worker"]))
     assert re.search(r"celery -A portal beat", command_text(services["beat"]))
     assert "/healthz" in " ".join(services["web"]["healthcheck"]["test"])
@@ -36,7 +38,7 @@ def test_compose_commands_run_gunicorn_the_worker_and_beat():
 
 def test_compose_wires_the_app_to_postgres_and_redis_with_production_settings():
     services = compose()["services"]
-    for name in ("web", "worker", "beat"):
+    for name in ("migrate", "web", "worker", "beat"):
         env = services[name]["environment"]
         assert env["DATABASE_URL"].startswith("postgres://") and "@postgres:5432/" in env["DATABASE_URL"]
         assert env["REDIS_URL"] == "redis://redis:6379/0"

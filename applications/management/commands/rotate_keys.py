@@ -12,7 +12,6 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from applications import crypto
-from applications.storage import EncryptedFileSystemStorage
 
 CHUNK = 500
 
@@ -33,11 +32,12 @@ class Command(BaseCommand):
         for model, encrypted, hashes in _encrypted_models():
             count = self._rotate_rows(model, encrypted, hashes)
             self.stdout.write(f"{model._meta.label}: {count} rows encrypted with key {key}")
-        if isinstance(default_storage, EncryptedFileSystemStorage):
+        # The portal's encrypted storages, on disk (applications.storage) or in a bucket (applications.storage_s3).
+        if hasattr(default_storage, "reencrypt"):
             changed, missing = self._rotate_files()
-            self.stdout.write(f"documents: {changed} files encrypted with key {key}, {missing} missing on disk")
+            self.stdout.write(f"documents: {changed} files encrypted with key {key}, {missing} missing in storage")
         else:
-            self.stdout.write("documents: not on the local encrypted storage (the bucket encrypts them)")
+            self.stdout.write("documents: not on an encrypted storage of the portal's")
 
     def _rotate_rows(self, model, encrypted: list[str], hashes) -> int:
         sources = {field.source for field in hashes}
