@@ -49,6 +49,7 @@ from applications.bench_data.chain import json_string as _json_string
 from applications.bench_data.programmes import PROFILES, PROJECTS, TEMPLATES, Snapshots, resolved_facts
 from applications.documents import required_documents
 from applications.models import Document, Fulfilment, Status
+from applications.services.fulfilment import programme_details_fields
 from applications.services.review import CASE_PAGE_PERSONAL_DATA
 
 DAY = 86_400.0
@@ -578,10 +579,11 @@ class CityGenerator:
         self._write_events(case)
 
     def _programme_details(self, programme: ProgrammeInfo) -> dict:
-        if programme.slug != "construction-injury-insurance":
+        # What the programme asks on applying, as the form asks it (services.fulfilment).
+        fields = programme_details_fields(programme)
+        if not fields:
             return {}
-        name, site, contractor = self.rng.choice(PROJECTS)
-        return {"project_name": name, "site_address": site, "general_contractor": contractor}
+        return dict(zip((name for name, _label in fields), self.rng.choice(PROJECTS), strict=True))
 
     def _sent(self, case, person, programme, region, template, start, age_days) -> None:
         rng = self.rng

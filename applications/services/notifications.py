@@ -40,9 +40,9 @@ from applications.services.outbox import (  # noqa: F401
     Transition,
     outbox_deliver,
     outbox_due,
-    outbox_receipt,
     outbox_receipts_due,
     outbox_send_due,
+    outbox_sms_receipt,
     outbox_wake,
 )
 from applications.services.sms_reports import provider_receipt
@@ -255,17 +255,8 @@ def notification_receipt_record(*, notification_id: int, receipt: SmsReceipt | N
     """Records the provider's report on a message it took (asked for, or pushed by the provider):
     delivered, failed (sent again, or for good with its fallback), or, with no report yet, asked
     again later. None when the message is not being sent (the report came twice, or too late)."""
-    failed = bool(receipt and receipt.failed)
-    return outbox_receipt(
-        queryset=_deliveries(),
-        pk=notification_id,
-        delivered=bool(receipt and receipt.delivered),
-        failed=failed,
-        permanent=bool(receipt and receipt.permanent),
-        error=f"delivery report: {receipt.code}" if failed else "",
-        record=_record,
-        fall_back=_fall_back,
-        now=now,
+    return outbox_sms_receipt(
+        queryset=_deliveries(), pk=notification_id, receipt=receipt, record=_record, fall_back=_fall_back, now=now
     )
 
 

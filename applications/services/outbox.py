@@ -283,6 +283,31 @@ def outbox_due(*, model: type[models.Model], now=None, limit: int) -> list[int]:
     return list(due.order_by("created_at", "pk").values_list("pk", flat=True)[:limit])
 
 
+def outbox_sms_receipt(
+    *,
+    queryset: models.QuerySet,
+    pk: int,
+    receipt,
+    record: Record | None = None,
+    fall_back: FallBack | None = None,
+    now: datetime | None = None,
+) -> Row | None:
+    """``outbox_receipt`` with an SMS gateway's report (``portal.sms.SmsReceipt``, or None when it has
+    none yet)."""
+    failed = bool(receipt and receipt.failed)
+    return outbox_receipt(
+        queryset=queryset,
+        pk=pk,
+        delivered=bool(receipt and receipt.delivered),
+        failed=failed,
+        permanent=bool(receipt and receipt.permanent),
+        error=f"delivery report: {receipt.code}" if failed else "",
+        record=record,
+        fall_back=fall_back,
+        now=now,
+    )
+
+
 def outbox_receipts_due(*, model: type[models.Model], now=None, limit: int) -> list[int]:
     """The rows of ``model`` a provider took whose report is to be asked for now, longest asked first."""
     now = now or timezone.now()

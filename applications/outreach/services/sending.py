@@ -37,9 +37,9 @@ from applications.services.outbox import (
     Transition,
     outbox_deliver,
     outbox_due,
-    outbox_receipt,
     outbox_receipts_due,
     outbox_send_due,
+    outbox_sms_receipt,
     outbox_wake,
 )
 from portal.language import join_list
@@ -254,17 +254,8 @@ def invitation_receipt_record(*, message_id: int, receipt: SmsReceipt | None, no
     """Records the SMS provider's report on a message it took (``sending``): delivered, failed
     (sent again, or for good with its fallback), or, with no report yet, asked again later.
     None when the message is not being sent (the report came twice, or too late)."""
-    failed = bool(receipt and receipt.failed)
-    return outbox_receipt(
-        queryset=_messages(),
-        pk=message_id,
-        delivered=bool(receipt and receipt.delivered),
-        failed=failed,
-        permanent=bool(receipt and receipt.permanent),
-        error=f"delivery report: {receipt.code}" if failed else "",
-        record=_record,
-        fall_back=_fall_back,
-        now=now,
+    return outbox_sms_receipt(
+        queryset=_messages(), pk=message_id, receipt=receipt, record=_record, fall_back=_fall_back, now=now
     )
 
 
