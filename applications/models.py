@@ -53,6 +53,10 @@ IN_PROGRESS_STATUSES = tuple(status for status in Status if status != Status.DRA
 _IN_PROGRESS = Q(status__in=[status.value for status in IN_PROGRESS_STATUSES])
 # Waiting in the region's queue for somebody to claim it (services.transitions.QUEUE_STATUSES).
 WAITING_STATUSES = (Status.SUBMITTED, Status.RECONSIDERATION)
+# The application's warning flags, kept by applications.case_flags (not by saving the application).
+STORED_FLAGS = frozenset({"same_identity_elsewhere", "same_file_elsewhere", "document_check_problem"})
+# The columns the queue's indexes carry after their order (models.Application.Meta.indexes).
+QUEUE_COVERED = ("status", "programme", "assigned_to", "submitted_on", "sla_paused_on", "overdue_flagged_at")
 
 
 class Application(models.Model):
@@ -111,6 +115,15 @@ class Application(models.Model):
     sla_due_on = models.DateField(_("decision due"), null=True, blank=True)
     sla_paused_on = models.DateField(_("clock stopped on"), null=True, blank=True)
     overdue_flagged_at = models.DateTimeField(_("flagged overdue at"), null=True, blank=True)
+    # The queue's warning flags, kept up to date by applications.case_flags (filtered by index, not by subquery);
+    # false by default in the database too, for rows written by COPY (manage.py seed_bench).
+    same_identity_elsewhere = models.BooleanField(
+        _("same identity number elsewhere"), default=False, db_default=False, editable=False
+    )
+    same_file_elsewhere = models.BooleanField(_("same file elsewhere"), default=False, db_default=False, editable=False)
+    document_check_problem = models.BooleanField(
+        _("document check problem"), default=False, db_default=False, editable=False
+    )
 
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -129,14 +142,18 @@ class Application(models.Model):
         indexes = [
             models.Index(fields=["status", "region", "submitted_at"]),
             # The queue's default page in its default order (by the date a decision is due), and by
-            # submission (oldest/newest first): partial, so decided cases are not in them.
+            # submission (oldest/newest first): partial, so decided cases are not in them. The trailing
+            # columns are what the filters, the counts and the sorts by status or programme read: the
+            # database answers from the index without visiting the rows.
             models.Index(
-                fields=["region", "sla_due_on", "submitted_at", "id"],
+                fields=["region", "sla_due_on", "submitted_at", "id", *QUEUE_COVERED],
                 condition=_IN_PROGRESS,
                 name="application_queue_due",
             ),
             models.Index(
-                fields=["region", "submitted_at", "id"], condition=_IN_PROGRESS, name="application_queue_sent"
+                fields=["region", "submitted_at", "id", "sla_due_on", *QUEUE_COVERED],
+                condition=_IN_PROGRESS,
+                name="application_queue_sent",
             ),
             # Claim-next: the oldest case waiting to be claimed.
             models.Index(
@@ -144,14 +161,73 @@ class Application(models.Model):
                 condition=Q(status__in=[status.value for status in WAITING_STATUSES]),
                 name="application_waiting",
             ),
-            # The queue of every status (finished cases too), by the date a decision was due, and its deep pages.
-            models.Index(fields=["region", "sla_due_on", "submitted_at", "id"], name="application_region_due"),
+            # The queue of every status (finished cases too), by the date a decision was due or by
+            # submission, and their deep pages.
+            models.Index(
+                fields=["region", "sla_due_on", "submitted_at", "id", *QUEUE_COVERED], name="application_region_due"
+            ),
+            models.Index(
+                fields=["region", "submitted_at", "id", "sla_due_on", *QUEUE_COVERED], name="application_region_sent"
+            ),
             # The dashboard's decisions by week.
             models.Index(fields=["region", "decided_at"], name="application_region_decided"),
+            # The queue filtered by a warning flag: only the flagged cases are in these.
+            models.Index(
+                fields=["region", "sla_due_on", "status"],
+                condition=Q(same_identity_elsewhere=True),
+                name="application_flag_identity",
+            ),
+            models.Index(
+                fields=["region", "sla_due_on", "status"],
+                condition=Q(same_file_elsewhere=True),
+                name="application_flag_file",
+            ),
+            models.Index(
+                fields=["region", "sla_due_on", "status"],
+                condition=Q(document_check_problem=True),
+                name="application_flag_document",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.reference or f"draft #{self.pk}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            # The warning flags are written by applications.case_flags alone: a save of what this
+            # instance holds must not put back the values it read before they changed.
+            deferred = self.get_deferred_fields()
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.attname not in deferred and field.name not in STORED_FLAGS
+            ]
+        super().save(*args, **kwargs)
+        # Sent, or its identity number changed: the same-identity flags of the cases sharing the
+        # old or the new number (applications.case_flags).
+        before, now = getattr(self, "_identity_as_saved", None), self._identity_state()
+        if now is None or now == before:
+            return
+        fields = kwargs.get("update_fields")
+        if fields is not None and not {"status", "id_number", "id_number_hash"} & set(fields):
+            return
+        self._identity_as_saved = now
+        from applications import case_flags
+
+        case_flags.refresh_identity({now[0], before[0] if before else ""})
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._identity_as_saved = instance._identity_state()
+        return instance
+
+    def _identity_state(self) -> tuple[str, bool] | None:
+        """(identity number hash, sent) as far as this instance holds them; None when either is deferred."""
+        held = self.__dict__
+        if "id_number_hash" not in held or "status" not in held:
+            return None
+        return held["id_number_hash"], held["status"] != Status.DRAFT
 
     @property
     def birth_date(self) -> date | None:
@@ -273,6 +349,22 @@ class Document(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.original_name})"
+
+    def save(self, *args, **kwargs):
+        adding = self._state.adding
+        super().save(*args, **kwargs)
+        if not (adding and self.check_status == self.CheckStatus.PENDING):  # a new upload flags nothing yet
+            from applications import case_flags
+
+            case_flags.refresh_documents({self.application_id})
+
+    def delete(self, *args, **kwargs):
+        application_id = self.application_id
+        answer = super().delete(*args, **kwargs)
+        from applications import case_flags
+
+        case_flags.refresh_documents({application_id})
+        return answer
 
     @property
     def problem_messages(self) -> list[str]:
@@ -535,6 +627,10 @@ class Payment(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
 
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="payments")
+    # The application's region, copied when the instalment is scheduled (a case never changes
+    # region): a supervisor's month of payments is read by (region, due date) without visiting
+    # every case of the city that has a payment that month.
+    region = models.CharField(_("region"), max_length=6, blank=True, default="", editable=False)
     sequence = models.PositiveSmallIntegerField(_("instalment"))
     due_on = models.DateField(_("due on"), db_index=True)
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
@@ -546,9 +642,22 @@ class Payment(models.Model):
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
         constraints = [models.UniqueConstraint(fields=["application", "sequence"], name="payment_one_per_instalment")]
+        # After the region and due date, what the export reads of the instalment: a month is read
+        # from the index alone, not from rows scattered over the years the table was written.
+        indexes = [
+            models.Index(
+                fields=["region", "due_on", "application", "sequence", "state", "amount", "id"],
+                name="payment_region_due",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.application_id}#{self.sequence} {self.amount} on {self.due_on}"
+
+    def save(self, *args, **kwargs):
+        if not self.region and self.application_id:
+            self.region = Application.objects.filter(pk=self.application_id).values_list("region", flat=True).get()
+        super().save(*args, **kwargs)
 
 
 class InformationRequest(models.Model):

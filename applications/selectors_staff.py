@@ -7,7 +7,7 @@ of another region answers 404, as if it did not exist.
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import BooleanField, Case, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Exists, F, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -16,7 +16,6 @@ from applications.budgets.selectors import over_budget_annotation
 from applications.models import (
     DUPLICATE_FILE_PROBLEM,
     IN_PROGRESS_STATUSES,
-    PROBLEM_CHECK_STATES,
     Application,
     Approval,
     CaseEvent,
@@ -63,16 +62,6 @@ def is_staff_member(person) -> bool:
     return bool(person.is_authenticated and (person.is_caseworker or person.is_supervisor) and person.region)
 
 
-def _same_identity_elsewhere() -> QuerySet[Application]:
-    """Sent applications of another person with the same identity number as the outer row."""
-    return (
-        Application.objects.filter(id_number_hash=OuterRef("id_number_hash"))
-        .exclude(applicant=OuterRef("applicant"))
-        .exclude(status=Status.DRAFT)
-        .exclude(id_number_hash="")
-    )
-
-
 def _overdue(today: date) -> Case:
     clock_ran_out = Q(sla_due_on__lt=today, sla_paused_on__isnull=True)
     flagged = Q(overdue_flagged_at__isnull=False)
@@ -92,16 +81,15 @@ def staff_queue(*, user, today: date | None = None) -> QuerySet[Application]:
     if not is_staff_member(user):
         return Application.objects.none()
     today = today or timezone.localdate()
-    documents = Document.objects.filter(application=OuterRef("pk"))
     return (
         Application.objects.filter(region=user.region)
         .exclude(status=Status.DRAFT)
         .select_related("programme", "assigned_to")
         .annotate(
-            flag_duplicate_identity=Exists(_same_identity_elsewhere()),
-            # JSON text search works alike on SQLite and PostgreSQL (no JSON containment on SQLite).
-            flag_duplicate_file=Exists(documents.filter(check_results__problems__icontains=DUPLICATE_FILE_PROBLEM)),
-            flag_document_problem=Exists(documents.filter(check_status__in=PROBLEM_CHECK_STATES)),
+            # Kept on the row by applications.case_flags, so that a filter by one is an index look-up.
+            flag_duplicate_identity=F("same_identity_elsewhere"),
+            flag_duplicate_file=F("same_file_elsewhere"),
+            flag_document_problem=F("document_check_problem"),
             flag_overdue=_overdue(today),
             # Marked "reconsideration" in the queue until it is decided again.
             flag_reconsideration=Exists(Reconsideration.objects.filter(application=OuterRef("pk"), outcome="")),

@@ -9,6 +9,7 @@ hundred thousand. Days and weeks are counted in the portal's time zone
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import NamedTuple
 
 from django.db.models import Case, Count, DecimalField, F, IntegerField, Q, QuerySet, Sum, Value, When
 from django.db.models.fields.json import KT
@@ -190,30 +191,43 @@ def figures_by_programme(*, region: str) -> list[ProgrammeFigures]:
     return figures
 
 
-PAYMENT_EXPORT_FIELDS = (
-    "sequence",
-    "due_on",
-    "amount",
-    "state",
-    "application__reference",
-    "application__full_name",
-    "application__bank_name",
-    "application__bank_account",
-    "application__programme__title_zh",
-    "application__programme__title_en",
-)
+class PaymentRow(NamedTuple):
+    """One line of the payments export: what finance pays from, and nothing else (not the
+    evaluation, the facts or other personal data). Plain values, not model instances: a month
+    of a city is tens of thousands of rows."""
+
+    pk: int
+    sequence: int
+    due_on: date
+    amount: Decimal
+    state: str
+    reference: str
+    full_name: str
+    bank_name: str
+    bank_account: str  # decrypted by the field as it is read
+    programme_id: int
 
 
-def payments_due(*, region: str, date_from: date, date_to: date) -> QuerySet[Payment]:
+def payments_due(*, region: str, date_from: date, date_to: date) -> QuerySet:
     """Payments of the region due from ``date_from`` to ``date_to``, both
-    included, except cancelled ones; by due date, then case and instalment."""
+    included, except cancelled ones; by due date, then case and instalment.
+    Rows of ``PaymentRow``'s fields, in its order (``PaymentRow._make``)."""
     return (
-        Payment.objects.filter(application__region=region, due_on__gte=date_from, due_on__lte=date_to)
+        Payment.objects.filter(region=region, due_on__gte=date_from, due_on__lte=date_to)
         .exclude(state=Payment.State.CANCELLED)
-        .select_related("application", "application__programme")
-        # What the export writes, and nothing else: not the evaluation, facts or other personal data.
-        .only(*PAYMENT_EXPORT_FIELDS)
         .order_by("due_on", "application__reference", "sequence")
+        .values_list(
+            "pk",
+            "sequence",
+            "due_on",
+            "amount",
+            "state",
+            "application__reference",
+            "application__full_name",
+            "application__bank_name",
+            "application__bank_account",
+            "application__programme_id",
+        )
     )
 
 
@@ -221,7 +235,7 @@ def next_due_period(*, region: str, today: date) -> tuple[date, date] | None:
     """The month of the earliest payment of the region still to be paid (scheduled, due today
     or later): the period a supervisor exports next. None when nothing is due."""
     first_due = (
-        Payment.objects.filter(application__region=region, due_on__gte=today, state=Payment.State.SCHEDULED)
+        Payment.objects.filter(region=region, due_on__gte=today, state=Payment.State.SCHEDULED)
         .order_by("due_on")
         .values_list("due_on", flat=True)
         .first()

@@ -126,7 +126,7 @@ FIELDS = {
         "uploaded_at check_status check_results page_count checked_at check_attempts token"
     ),
     "approvals": _columns("id application_id stage approver_id amount at"),
-    "payments": _columns("id application_id sequence due_on amount state created_at"),
+    "payments": _columns("id application_id region sequence due_on amount state created_at"),
     "information_requests": _columns(
         "id application_id requested_by_id requested_at document_kinds questions reply_due_on "
         "reminder_sent_at answered_at answers lapsed_at"
@@ -618,7 +618,7 @@ class CityGenerator:
         paid = "payment" in programme.steps
         evaluation = JSONText(snapshot.on(submitted_on))
         if case.status == Status.APPROVED and programme.fulfilment is None and amount is not None:
-            self._payments(case, programme, snapshot, amount)
+            self._payments(case, region, programme, snapshot, amount)
         last_change = max(times[-1] if times else submitted, submitted)
         self.rows["applications"].append(
             (
@@ -923,7 +923,7 @@ class CityGenerator:
         if final:
             case.decided_at = ts + 0.01
 
-    def _payments(self, case, programme, snapshot, amount: Decimal) -> None:
+    def _payments(self, case, region: str, programme, snapshot, amount: Decimal) -> None:
         """As ``payment_schedule_create``: once, or each month of ``max_periods``, on the 15th from the next month."""
         approved_on = local_date(case.decided_at)
         count = 1 if programme.per == "once" else int(snapshot.amount.get("max_periods") or 0)
@@ -935,7 +935,9 @@ class CityGenerator:
                 year, month = year + 1, 1
             due = date(year, month, 15)
             state = "exported" if due <= self.today else "scheduled"
-            self.rows["payments"].append((self._take_id("payments"), case.id, sequence, due, amount, state, created))
+            self.rows["payments"].append(
+                (self._take_id("payments"), case.id, region, sequence, due, amount, state, created)
+            )
 
     def _fulfilment(self, case, ts, step, worker, programme, person, snapshot) -> None:
         """The outcome of a programme without cash, as ``application_fulfil`` records it (one row per case)."""

@@ -86,6 +86,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from applications import case_flags
 from applications.models import (
     APPROVED_STATUSES,
     Application,
@@ -253,6 +254,10 @@ def case_anonymise(
         updated_at=selectors.local_midnight(_month_start(today)),
         **PERSONAL_FIELDS,
     )
+    # The person is "nobody" now and the documents are gone: the queue's flags of this case and of
+    # the cases that shared its identity number say so.
+    case_flags.refresh_all(Application.objects.filter(pk=locked.pk))
+    case_flags.refresh_identity({locked.id_number_hash})
     record = AnonymisedCase.objects.create(
         application=locked,
         basis=basis,

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from applications import virus_scan
+from applications import case_flags, virus_scan
 from applications.documents import EXTENSIONS, inspect_file, max_upload_bytes, polyglot_marker, sniff_content_type
 from applications.models import DUPLICATE_FILE_PROBLEM, Application, CaseEvent, Document, Status
 from portal.celery import enqueue_on_commit
@@ -176,11 +176,15 @@ def document_check(*, document_id: int, claim: int | None = None) -> Document | 
 def document_check_failed(*, document_id: int, error: str, claim: int | None = None) -> None:
     """Records that the check gave up, where staff will see it on the case."""
     holding = {"check_status": Document.CheckStatus.PENDING, "check_attempts": claim} if claim is not None else {}
-    Document.objects.filter(pk=document_id, **holding).update(
-        check_status=Document.CheckStatus.FAILED,
-        check_results={"problems": ["check_failed"], "error": error[:200]},
-        checked_at=timezone.now(),
-    )
+    with transaction.atomic():
+        failed = Document.objects.filter(pk=document_id, **holding)
+        application_ids = set(failed.values_list("application_id", flat=True))
+        failed.update(
+            check_status=Document.CheckStatus.FAILED,
+            check_results={"problems": ["check_failed"], "error": error[:200]},
+            checked_at=timezone.now(),
+        )
+        case_flags.refresh_documents(application_ids)
 
 
 # --- Claims: a check completes once, whatever the broker redelivers -----------------------------

@@ -299,6 +299,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Cases past their decision date (review.sla_working_days); hourly, and flagging is idempotent.
     "flag-overdue-cases": {"task": "applications.flag_overdue_cases", "schedule": 60.0 * 60},
+    # The queue's warning flags, recomputed: what two writers racing may have left (applications.case_flags).
+    "refresh-case-flags": {"task": "applications.refresh_case_flags", "schedule": crontab(minute=15, hour=4)},
     # Reminders three days before a reply to a request for information is due; one per request,
     # sent in the morning rather than by night (the job catches up on a missed day).
     "remind-information-requests": {

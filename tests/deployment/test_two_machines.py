@@ -37,6 +37,7 @@ from pypdf import PdfWriter
 from applications.clocks.models import WindowReminder
 from applications.clocks.services import screening_keep
 from applications.models import (
+    Application,
     AuditEntry,
     CaseEvent,
     DeliveryEvent,
@@ -374,6 +375,10 @@ def work_for_every_periodic_task(today) -> dict:
         attempts=1,
     )
     # matching.registry_match: the registry has persons (the two above).
+    # applications.refresh_case_flags: a flag another writer left wrong.
+    wrong = ApplicationFactory(status=Status.DRAFT)
+    Application.objects.filter(pk=wrong.pk).update(document_check_problem=True)
+    work["wrong_flag"] = wrong
     return work
 
 
@@ -418,6 +423,7 @@ def test_every_task_of_beats_schedule_run_twice_at_once_does_its_work_once(machi
     assert message.state in HANDED_OVER and message.attempts == 1
     assert Notification.objects.get(pk=work["due_notification"].pk).state == Notification.State.DELIVERED
     assert handovers(work["due_notification"]) == 1
+    assert Application.objects.filter(pk=work["wrong_flag"].pk, document_check_problem=False).exists()
     sms = Notification.objects.get(pk=work["sms_sending"].pk)
     assert sms.state == Notification.State.DELIVERED
     assert DeliveryEvent.objects.filter(notification=sms, status=Notification.State.DELIVERED).count() == 1
