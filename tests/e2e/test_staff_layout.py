@@ -12,7 +12,7 @@ from tests.applications.test_review_services import submitted
 from tests.e2e.browsing import Wording, log_in
 from tests.e2e.conftest import DESKTOP, PHONE
 from tests.e2e.inspection import page_checked
-from tests.factories import CaseworkerFactory, SupervisorFactory
+from tests.factories import CaseworkerFactory, CitizenFactory, SupervisorFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -74,6 +74,31 @@ def test_the_queue_is_cards_on_a_phone(new_page):
     assert first.get_by_role("button").is_visible()
     card, viewport = first.bounding_box(), page.viewport_size
     assert card["x"] >= 0 and card["x"] + card["width"] <= viewport["width"]
+
+
+def test_a_caseworker_on_a_phone_narrows_the_queue_to_one_warning_flag(new_page):
+    """The flags kept on the case (applications.case_flags), as a caseworker uses them, in Chinese at 375 px."""
+    _cases(2)
+    shared = "330802199905021230"
+    flagged = submitted(id_number=shared, full_name="司马青")
+    submitted(id_number=shared, full_name="司马青", region="330100", applicant=CitizenFactory())  # another person
+    worker = CaseworkerFactory(username="caseworker@linghuo.test")
+    page = new_page(viewport=PHONE)
+    _ = Wording("zh-hans")
+    log_in(page, _, worker.username)
+    page.goto("/staff/queue/")
+    assert page.locator(".queue-table tbody tr").count() == 3
+    page.get_by_label(_("Same identity number on another person's application")).check()
+    page.get_by_role("button", name=_("Show cases")).click()
+    page_checked(page, "staff-queue-flag-identity")
+    rows = page.locator(".queue-table tbody tr")
+    assert rows.count() == 1
+    assert flagged.reference in rows.first.inner_text()
+    assert rows.first.get_by_text(_("Same identity number elsewhere")).is_visible()
+    # The filter stays ticked on the page it made, and "Clear" lists every case again.
+    assert page.get_by_label(_("Same identity number on another person's application")).is_checked()
+    page.get_by_role("link", name=_("Clear")).click()
+    assert page.locator(".queue-table tbody tr").count() == 3
 
 
 _RENDERED_SIZES = """() => [...document.querySelectorAll('svg.bar-chart')]
