@@ -24,7 +24,7 @@ from collections.abc import Iterable
 
 from django.apps import apps as installed_apps
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from applications.models import DUPLICATE_FILE_PROBLEM, PROBLEM_CHECK_STATES, Status
 
@@ -108,10 +108,17 @@ def refresh_all(rows: QuerySet | None = None, *, apps=None) -> int:
     """Every flag of ``rows`` (every application by default), set-based; the number of rows changed."""
     rows = _model("Application", apps).objects.all() if rows is None else rows
     return (
-        _update_changed(
-            rows.exclude(id_number_hash=""), "same_identity_elsewhere", same_identity_elsewhere_exists(apps)
-        )
-        + rows.filter(Q(id_number_hash="") & Q(same_identity_elsewhere=True)).update(same_identity_elsewhere=False)
+        _update_changed(rows, "same_identity_elsewhere", same_identity_elsewhere_exists(apps))
         + _update_changed(rows, "same_file_elsewhere", same_file_elsewhere_exists(apps))
         + _update_changed(rows, "document_check_problem", document_check_problem_exists(apps))
     )
+
+
+def refresh_all_exclusive() -> int:
+    """``refresh_all`` of every application in one transaction; two runs at once (two beats by
+    mistake, the command while beat runs) take turns rather than race over the same rows."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [REFRESH_LOCK])
+        return refresh_all()

@@ -208,6 +208,12 @@ class PaymentRow(NamedTuple):
     programme_id: int
 
 
+# Where each of PaymentRow's fields is read from, when not from the payment itself.
+_PAYMENT_ROW_SOURCES = {
+    name: f"application__{name}" for name in ("reference", "full_name", "bank_name", "bank_account", "programme_id")
+}
+
+
 def payments_due(*, region: str, date_from: date, date_to: date) -> QuerySet:
     """Payments of the region due from ``date_from`` to ``date_to``, both
     included, except cancelled ones; by due date, then case and instalment.
@@ -216,18 +222,7 @@ def payments_due(*, region: str, date_from: date, date_to: date) -> QuerySet:
         Payment.objects.filter(region=region, due_on__gte=date_from, due_on__lte=date_to)
         .exclude(state=Payment.State.CANCELLED)
         .order_by("due_on", "application__reference", "sequence")
-        .values_list(
-            "pk",
-            "sequence",
-            "due_on",
-            "amount",
-            "state",
-            "application__reference",
-            "application__full_name",
-            "application__bank_name",
-            "application__bank_account",
-            "application__programme_id",
-        )
+        .values_list(*(_PAYMENT_ROW_SOURCES.get(name, name) for name in PaymentRow._fields))
     )
 
 

@@ -100,17 +100,10 @@ def remind_information_requests() -> dict:
 
 @shared_task(name="applications.refresh_case_flags")
 def refresh_case_flags() -> dict:
-    """Beat's nightly check of the queue's warning flags: each set to what its definition says now.
-    Two runs at once (two beats by mistake) take turns rather than race over the same rows."""
-    from django.db import connection, transaction
+    """Beat's nightly check of the queue's warning flags: each set to what its definition says now."""
+    from applications.case_flags import refresh_all_exclusive
 
-    from applications.case_flags import REFRESH_LOCK, refresh_all
-
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [REFRESH_LOCK])
-        return {"corrected": refresh_all()}
+    return {"corrected": refresh_all_exclusive()}
 
 
 @shared_task(name="applications.refresh_dashboards")

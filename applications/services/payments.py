@@ -141,12 +141,7 @@ def payments_export(
     payments = [make(PaymentRow, row) for row in due]
     if payments and replica_in_use():
         listed = [payment.pk for payment in payments]
-        still_due = set(
-            Payment.objects.using(DEFAULT_DB_ALIAS)
-            .filter(pk__in=listed)
-            .exclude(state=Payment.State.CANCELLED)
-            .values_list("pk", flat=True)
-        )
+        still_due = set(due.using(DEFAULT_DB_ALIAS).filter(pk__in=listed).values_list("pk", flat=True))
         payments = [payment for payment in payments if payment.pk in still_due]
     if not payments:
         return payments

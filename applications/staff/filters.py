@@ -20,9 +20,9 @@ FLAGS = [
     ("overdue", _("Decision overdue")),
 ]
 FLAG_FIELDS = {
-    "duplicate_identity": "same_identity_elsewhere",
-    "duplicate_file": "same_file_elsewhere",
-    "document_problem": "document_check_problem",
+    "duplicate_identity": "flag_duplicate_identity",
+    "duplicate_file": "flag_duplicate_file",
+    "document_problem": "flag_document_problem",
     "overdue": "flag_overdue",
 }
 

@@ -7,7 +7,6 @@ many there were. Safe to run at any time, and again.
 """
 
 from django.core.management.base import BaseCommand
-from django.db import transaction
 
 from applications import case_flags
 
@@ -16,6 +15,5 @@ class Command(BaseCommand):
     help = "Recomputes the queue's warning flags (same identity number, same file, document problem)."
 
     def handle(self, *args, **options):
-        with transaction.atomic():
-            changed = case_flags.refresh_all()
+        changed = case_flags.refresh_all_exclusive()
         self.stdout.write(f"{changed} flag(s) corrected." if changed else "Every flag was right.")
